@@ -1,0 +1,55 @@
+#include "test_util.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace slm::test {
+
+std::string ModelsDir() {
+  const char* env = std::getenv("SLM_MODELS_DIR");
+  return (env && *env) ? env : SLM_MODELS_DIR_DEFAULT;
+}
+
+std::string ModelPath(const std::string& name) {
+  std::string p = ModelsDir() + "/" + name;
+  struct stat st;
+  if (::stat(p.c_str(), &st) != 0) {
+    ADD_FAILURE() << "missing test model '" << p << "'. Put " << name
+                  << " in SLM_MODELS_DIR (now '" << ModelsDir()
+                  << "'); see ../shared/models/SOURCES.md (stories260K.bin and tok512.bin come "
+                     "from karpathy/tinyllamas).";
+    return "";
+  }
+  return p;
+}
+
+std::string TempPath(const std::string& name) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/slm_tests_" +
+                    std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0755);
+  return dir + "/" + name;
+}
+
+std::string SourceDir() { return SLM_SOURCE_DIR; }
+
+std::string CliPath() { return SLM_CLI_PATH; }
+
+int RunCommand(const std::string& cmd, std::string* out, bool merge_stderr) {
+  std::string full = cmd + (merge_stderr ? " 2>&1" : "");
+  FILE* p = ::popen(full.c_str(), "r");
+  if (!p) return -1;
+  char buf[4096];
+  size_t n;
+  out->clear();
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  int rc = ::pclose(p);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+}  // namespace slm::test

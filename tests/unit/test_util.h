@@ -1,0 +1,23 @@
+// Shared test helpers: where the models are, and temp files.
+#pragma once
+
+#include <string>
+
+namespace slm::test {
+
+// $SLM_MODELS_DIR, or the directory configured at build time.
+std::string ModelsDir();
+// Full path of a model fixture. A missing fixture is a test failure with a
+// message that says which file to get and where to put it (never a skip).
+// Returns "" when missing; callers ASSERT_FALSE(path.empty()).
+std::string ModelPath(const std::string& name);
+// A fresh path under the test temp dir (file not created).
+std::string TempPath(const std::string& name);
+// The repository root (for tests/golden, tests/hostile).
+std::string SourceDir();
+// The built slm CLI binary.
+std::string CliPath();
+// Runs a shell command, captures stdout (and stderr when merge_stderr), returns exit code.
+int RunCommand(const std::string& cmd, std::string* out, bool merge_stderr = false);
+
+}  // namespace slm::test
