@@ -1,0 +1,201 @@
+// slm tokenize / generate / logits: running a package.
+#include <cstdio>
+#include <cstring>
+
+#include "base/json.h"
+#include "base/file.h"
+#include "commands.h"
+#include "package/format.h"
+#include "package/package.h"
+#include "runtime/generate.h"
+#include "runtime/model.h"
+#include "runtime/session.h"
+#include "sampler/sampler.h"
+#include "tokenizer/load.h"
+#include "tokenizer/tokenizer.h"
+
+namespace slm::cli {
+
+const CommandSpec kTokenizeSpec = {
+    "tokenize", "PKG|TOKENIZER_FILE --text STR [--bos] [--json]",
+    "Encode text to token ids and pieces. TOKENIZER_FILE may be a vocab-only GGUF, a\n"
+    "tokenizer.json, a SentencePiece .model or a llama2.c tokenizer .bin.",
+    1, 1,
+    {{"--text", "STR", "text to encode (UTF-8)"},
+     {"--bos", nullptr, "prepend the BOS token"},
+     {"--json", nullptr, "print {\"ids\": [...], \"pieces\": [...]}"}}};
+
+const CommandSpec kGenerateSpec = {
+    "generate", "PKG [--prompt STR | --prompt-ids 1,2,3] [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [--json]",
+    "Generate a continuation, streaming text to stdout. Greedy (temperature 0) by default.", 1, 1,
+    {{"--prompt", "STR", "prompt text (BOS is prepended when the tokenizer asks for it)"},
+     {"--prompt-ids", "IDS", "prompt as comma-separated token ids, used as given"},
+     {"-n", "N", "maximum new tokens (default 256)"},
+     {"--temp", "T", "temperature; 0 = greedy, ties to the lowest id (default 0)"},
+     {"--top-k", "K", "keep the K most likely tokens; 0 = all (default 0)"},
+     {"--top-p", "P", "nucleus: keep the smallest set with mass >= P (default 1)"},
+     {"--seed", "S", "PRNG seed for sampling (default 0)"},
+     {"--ctx", "N", "context length in tokens (default: the model's)"},
+     {"--json", nullptr, "print one JSON object: prompt_ids, ids, text, diagnostics"}}};
+
+const CommandSpec kLogitsSpec = {
+    "logits", "PKG --prompt-ids 1,2,3 [--json]",
+    "Print the final position's logits (all of them) after running the prompt.", 1, 1,
+    {{"--prompt-ids", "IDS", "prompt as comma-separated token ids (required)"},
+     {"--json", nullptr, "print {\"logits\": [...]} (shortest round-trip floats)"}}};
+
+namespace {
+
+bool IsPackage(const std::string& path) {
+  auto f = MappedFile::Open(path);
+  if (!f.ok()) return false;
+  auto b = (*f)->bytes();
+  return b.size() >= sizeof(pkg::kMagic) && std::memcmp(b.data(), pkg::kMagic, sizeof(pkg::kMagic)) == 0;
+}
+
+// Everything needed to run a package; members are destroyed in reverse order.
+struct Loaded {
+  std::unique_ptr<Package> package;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Session> session;
+};
+
+StatusOr<Loaded> Load(const Args& a) {
+  Loaded l;
+  SLM_ASSIGN_OR_RETURN(l.package, Package::Open(a.positional()[0]));
+  SLM_ASSIGN_OR_RETURN(l.tokenizer, Tokenizer::Create(l.package->tokenizer()));
+  SLM_ASSIGN_OR_RETURN(l.model, Model::Create(l.package->config(), l.package->tensors()));
+  SessionOptions so;
+  SLM_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("--ctx", 0));
+  if (ctx < 0 || ctx > l.package->config().max_seq_len) {
+    return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected 1.." +
+                           std::to_string(l.package->config().max_seq_len) + " (the model's context)");
+  }
+  so.n_ctx = static_cast<int32_t>(ctx);
+  SLM_ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
+  return l;
+}
+
+StatusOr<std::vector<int32_t>> PromptIds(const Args& a, const Tokenizer& tok) {
+  if (a.Has("--prompt") && a.Has("--prompt-ids")) {
+    return InvalidArgument("give --prompt or --prompt-ids, not both");
+  }
+  if (a.Has("--prompt-ids")) return ParseIdList(a.Get("--prompt-ids"));
+  if (a.Has("--prompt")) return tok.Encode(a.Get("--prompt"), tok.data().add_bos && tok.data().bos_id >= 0);
+  // No prompt: start from BOS, as llama2.c does.
+  if (tok.data().bos_id < 0) return InvalidArgument("no prompt given and the tokenizer has no BOS token");
+  return std::vector<int32_t>{tok.data().bos_id};
+}
+
+JsonValue IdsJson(std::span<const int32_t> ids) {
+  JsonValue arr = JsonValue::Array();
+  for (int32_t id : ids) arr.Append(JsonValue::Number(id));
+  return arr;
+}
+
+}  // namespace
+
+Status RunTokenize(const Args& a) {
+  if (!a.Has("--text")) return InvalidArgument("slm tokenize needs --text STR");
+  const std::string& path = a.positional()[0];
+  TokenizerData data;
+  if (IsPackage(path)) {
+    PackageOpenOptions o;
+    o.verify_digests = false;
+    SLM_ASSIGN_OR_RETURN(auto p, Package::Open(path, o));
+    data = p->tokenizer();
+  } else {
+    SLM_ASSIGN_OR_RETURN(data, LoadTokenizerFile(path));
+  }
+  SLM_ASSIGN_OR_RETURN(auto tok, Tokenizer::Create(std::move(data)));
+  SLM_ASSIGN_OR_RETURN(auto ids, tok->Encode(a.Get("--text"), a.Has("--bos")));
+  if (a.Has("--json")) {
+    JsonValue o = JsonValue::Object();
+    o.Set("ids", IdsJson(ids));
+    JsonValue pieces = JsonValue::Array();
+    for (int32_t id : ids) pieces.Append(JsonValue::String(tok->piece(id)));
+    o.Set("pieces", std::move(pieces));
+    std::printf("%s\n", o.Dump().c_str());
+    return Status::Ok();
+  }
+  for (int32_t id : ids) std::printf("%6d  %s\n", id, tok->piece(id).c_str());
+  return Status::Ok();
+}
+
+Status RunGenerate(const Args& a) {
+  SLM_ASSIGN_OR_RETURN(Loaded l, Load(a));
+  SLM_ASSIGN_OR_RETURN(auto prompt, PromptIds(a, *l.tokenizer));
+  SamplerConfig sc;
+  SLM_ASSIGN_OR_RETURN(double temp, a.GetDouble("--temp", 0.0));
+  SLM_ASSIGN_OR_RETURN(int64_t top_k, a.GetInt("--top-k", 0));
+  SLM_ASSIGN_OR_RETURN(double top_p, a.GetDouble("--top-p", 1.0));
+  SLM_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("--seed", 0));
+  SLM_ASSIGN_OR_RETURN(int64_t n, a.GetInt("-n", 256));
+  if (n < 0 || n > (1 << 24)) return InvalidArgument("-n " + std::to_string(n) + ": expected 0..16777216");
+  if (top_k < 0 || top_k > INT32_MAX) return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
+  sc.temperature = static_cast<float>(temp);
+  sc.top_k = static_cast<int32_t>(top_k);
+  sc.top_p = static_cast<float>(top_p);
+  sc.seed = static_cast<uint64_t>(seed);
+  SLM_ASSIGN_OR_RETURN(auto sampler, Sampler::Create(l.model->config().vocab_size, sc));
+
+  bool json = a.Has("--json");
+  std::vector<int32_t> out_ids;
+  std::string text;
+  StreamDecoder dec(*l.tokenizer);
+  auto on_token = [&](int32_t id) {
+    out_ids.push_back(id);
+    std::string piece = dec.Feed(id);
+    text += piece;
+    if (!json) {
+      std::fputs(piece.c_str(), stdout);
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  SLM_ASSIGN_OR_RETURN(GenerateStats st, Generate(*l.session, *sampler, prompt, static_cast<int32_t>(n),
+                                                  l.tokenizer->data().eos_id, on_token));
+  std::string tail = dec.Flush();
+  text += tail;
+  if (!json) {
+    std::printf("%s\n", tail.c_str());
+    std::fprintf(stderr, "[%d prompt tokens, %d generated; prefill %.1f tok/s, decode %.1f tok/s]\n",
+                 st.prompt_tokens, st.generated_tokens, st.prefill_tok_s, st.decode_tok_s);
+    return Status::Ok();
+  }
+  JsonValue o = JsonValue::Object();
+  o.Set("prompt_ids", IdsJson(prompt));
+  o.Set("ids", IdsJson(out_ids));
+  o.Set("text", JsonValue::String(text));
+  JsonValue d = JsonValue::Object();
+  d.Set("prefill_tok_s", JsonValue::Number(st.prefill_tok_s));
+  d.Set("decode_tok_s", JsonValue::Number(st.decode_tok_s));
+  d.Set("tokens_in_cache", JsonValue::Number(st.tokens_in_cache));
+  d.Set("prompt_tokens", JsonValue::Number(st.prompt_tokens));
+  d.Set("generated_tokens", JsonValue::Number(st.generated_tokens));
+  d.Set("package_digest", JsonValue::String(l.package->digest_hex()));
+  o.Set("diagnostics", std::move(d));
+  std::printf("%s\n", o.Dump().c_str());
+  return Status::Ok();
+}
+
+Status RunLogits(const Args& a) {
+  if (!a.Has("--prompt-ids")) return InvalidArgument("slm logits needs --prompt-ids 1,2,3");
+  SLM_ASSIGN_OR_RETURN(Loaded l, Load(a));
+  SLM_ASSIGN_OR_RETURN(auto ids, ParseIdList(a.Get("--prompt-ids")));
+  SLM_RETURN_IF_ERROR(l.session->Prefill(ids));
+  std::span<const float> logits = l.session->logits();
+  if (a.Has("--json")) {
+    JsonValue o = JsonValue::Object();
+    JsonValue arr = JsonValue::Array();
+    for (float v : logits) arr.Append(JsonValue::Number(v));
+    o.Set("logits", std::move(arr));
+    std::printf("%s\n", o.Dump().c_str());
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < logits.size(); ++i) std::printf("%zu %.9g\n", i, double(logits[i]));
+  return Status::Ok();
+}
+
+}  // namespace slm::cli
