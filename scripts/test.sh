@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: native release build + tests, the same tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the wasm32-wasi (SIMD128)
+# build of the runtime library.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/models.sh
+require_models stories260K.bin stories260K-q8.bin stories260K.gguf tok512.bin
+scripts/setup.sh --wasm
+jobs="$(nproc)"
+
+echo "== native release"
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$jobs"
+ctest --preset release -j"$jobs"
+
+echo "== native debug + ASan + UBSan"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan -j"$jobs"
+
+echo "== wasm32-wasi + SIMD128 (runtime library and CLI)"
+cmake --preset wasm >/dev/null
+cmake --build --preset wasm -j"$jobs"
+echo "test.sh: all passed"
