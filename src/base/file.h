@@ -29,7 +29,7 @@ class MappedFile {
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  bool mapped_ = false;   // munmap on destruction
+  [[maybe_unused]] bool mapped_ = false;  // munmap on destruction (native only)
   void* owned_ = nullptr; // aligned heap buffer (wasm), freed on destruction
 };
 
