@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_data.h"
 
 namespace slm {
@@ -36,7 +37,13 @@ class Tokenizer {
 
   // Invalid UTF-8 -> InvalidArgument naming the byte offset. add_bos prepends
   // bos_id when it is >= 0.
-  StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_bos) const;
+  StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_bos) const {
+    return Encode(text, add_bos, /*parse_special=*/false);
+  }
+  // parse_special: control and unknown pieces written in the text (e.g.
+  // "<|endoftext|>") become their ids too, as llama.cpp's parse_special.
+  StatusOr<std::vector<int32_t>> Encode(std::string_view text, bool add_bos,
+                                        bool parse_special) const;
   // Raw bytes a token stands for: byte pieces -> that byte; SPM U+2581 -> ' ';
   // byte-level BPE pieces unmapped to bytes; control tokens -> "".
   std::string TokenBytes(int32_t id) const;
@@ -54,10 +61,11 @@ class Tokenizer {
  private:
   explicit Tokenizer(TokenizerData data) : data_(std::move(data)) {}
   Status Init();
-  void EncodeSpm(std::string_view text, std::vector<int32_t>* out) const;
+  // SentencePiece BPE over text already escaped (U+2581 for spaces).
+  void EncodeSpm(std::string_view escaped, std::vector<int32_t>* out) const;
+  // Byte-level BPE over one raw-text fragment: pre-tokenize, then merge.
   void EncodeBpe(std::string_view text, std::vector<int32_t>* out) const;
-  void EncodeBpeChunk(std::string_view chunk, std::vector<int32_t>* out) const;
-  void EncodeSegment(std::string_view text, bool at_start, std::vector<int32_t>* out) const;
+  void EncodeBpeChunk(std::string_view bytes, std::vector<int32_t>* out) const;
 
   struct PairHash {
     size_t operator()(const std::pair<int32_t, int32_t>& p) const {
@@ -67,12 +75,18 @@ class Tokenizer {
   };
 
   TokenizerData data_;
-  std::unordered_map<std::string_view, int32_t> piece_to_id_;  // views into data_.pieces
-  std::vector<int32_t> byte_to_id_;  // [256] SPM <0xNN> token, -1 if absent
-  // Byte-level BPE: (left id, right id) -> (rank, merged id).
-  std::unordered_map<std::pair<int32_t, int32_t>, std::pair<int32_t, int32_t>, PairHash> merge_rank_;
-  std::vector<std::string> user_defined_;  // verbatim-matched pieces, longest first
-  std::vector<std::string> token_bytes_;   // [vocab] cached TokenBytes
+  PreTokenizerKind pre_kind_ = PreTokenizerKind::kDefault;
+  bool ignore_merges_ = false;  // llama3: a chunk that is a whole piece skips BPE
+  // Views into data_.pieces; for duplicate pieces the last id wins (as llama.cpp).
+  std::unordered_map<std::string_view, int32_t> piece_to_id_;
+  // SPM: byte -> <0xNN> id; byte-level BPE: byte -> id of its bytes_to_unicode
+  // piece. -1 where absent. [256]
+  std::vector<int32_t> byte_to_id_;
+  // Byte-level BPE: (left id, right id) -> (rank, merged id or -1).
+  std::unordered_map<std::pair<int32_t, int32_t>, std::pair<int32_t, int32_t>, PairHash> merges_;
+  std::vector<int32_t> user_defined_;  // ids matched verbatim, longest piece first
+  std::vector<int32_t> specials_;      // user-defined + control + unknown, longest first
+  std::vector<std::string> token_bytes_;  // [vocab] cached TokenBytes
 };
 
 // Streaming decode: holds back an incomplete UTF-8 sequence until it completes.
