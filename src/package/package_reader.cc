@@ -102,7 +102,7 @@ class PackageParser {
       }
       return r.ErrorAt(0, "bad magic " + found + ", expected \"SLMPKG\\0\\x1a\" (not an .slm package)");
     }
-    uint32_t count = 0, reserved_ok = 1;
+    uint32_t count = 0;
     SLM_RETURN_IF_ERROR(r.ReadU32(&p_->version_, "version"));
     SLM_RETURN_IF_ERROR(r.ReadU32(&p_->flags_, "flags"));
     SLM_RETURN_IF_ERROR(r.ReadU32(&p_->kind_, "kind"));
@@ -134,8 +134,7 @@ class PackageParser {
       return r.ErrorAt(32, "directory offset " + std::to_string(dir_offset_) + ", expected 64");
     }
     for (size_t k = 0; k < reserved.size(); ++k) {
-      if (reserved[k] != 0) reserved_ok = 0;
-      if (!reserved_ok) return r.ErrorAt(40 + k, "reserved header byte is not zero");
+      if (reserved[k] != 0) return r.ErrorAt(40 + k, "reserved header byte is not zero");
     }
     section_count_ = count;
     return Status::Ok();
@@ -177,7 +176,8 @@ class PackageParser {
       }
       if (s.offset < dir_end) {
         return r.ErrorAt(at + 8, label + " at offset " + std::to_string(s.offset) +
-                                     " overlaps the header or directory (ends at " +
+                                     " overlaps the header or directory (section count " +
+                                     std::to_string(section_count_) + ": ends at " +
                                      std::to_string(dir_end) + ")");
       }
       const uint64_t align = s.id == pkg::kSectionTensorData ? pkg::kTensorAlignment
@@ -189,7 +189,7 @@ class PackageParser {
       if (s.id == pkg::kSectionTensorData && s.sha256 != Digest{}) {
         return r.ErrorAt(at + 24, label + ": digest field must be zero (tensors carry their own)");
       }
-      if (s.id != pkg::kSectionTensorData && s.known && !(s.flags & pkg::kSectionFlagRequired)) {
+      if (s.known && !(s.flags & pkg::kSectionFlagRequired)) {
         return r.ErrorAt(at + 4, label + " must be flagged required");
       }
       p_->sections_.push_back(s);
@@ -198,6 +198,24 @@ class PackageParser {
     std::vector<const PackageSection*> order;
     for (const auto& s : p_->sections_) order.push_back(&s);
     std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+    // Bytes outside every section (alignment padding) must be zero, so no
+    // byte of the file escapes the digests.
+    uint64_t covered = dir_end;
+    for (const PackageSection* s : order) {
+      for (uint64_t k = covered; k < s->offset; ++k) {
+        if (bytes_[k] != 0) {
+          return FormatError(name_ + ": padding byte at offset " + std::to_string(k) + " before " +
+                             SectionLabel(s->id) + " is not zero");
+        }
+      }
+      covered = std::max(covered, s->offset + s->size);
+    }
+    for (uint64_t k = covered; k < bytes_.size(); ++k) {
+      if (bytes_[k] != 0) {
+        return FormatError(name_ + ": byte at offset " + std::to_string(k) +
+                           " after the last section is not zero");
+      }
+    }
     for (size_t k = 1; k < order.size(); ++k) {
       if (order[k]->offset < order[k - 1]->offset + order[k - 1]->size) {
         return FormatError(name_ + ": section directory: " + SectionLabel(order[k]->id) +

@@ -42,7 +42,7 @@ TEST(Package, ReadsBackWhatWasWritten) {
   EXPECT_EQ(pk.version(), 1u);
   EXPECT_EQ(pk.kind(), 0u);
   EXPECT_EQ(pk.config().arch, "qwen2");
-  EXPECT_EQ(pk.config().dim, 16);
+  EXPECT_EQ(pk.config().dim, 24);
   EXPECT_EQ(pk.config().hidden_dim, 40);
   EXPECT_EQ(pk.config().n_kv_heads, 2);
   EXPECT_EQ(pk.config().rope_style, RopeStyle::kHalfSplit);
@@ -103,10 +103,10 @@ TEST(Package, WriterRefusesBadBundles) {
   EXPECT_NE(s.status().message().find("output.weight"), std::string::npos) << s.status().message();
 
   b = test::MakeSyntheticBundle();
-  b.tensors[1].shape = {15};
+  b.tensors[1].shape = {23};
   s = SerializePackage(b);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("expected shape [16], found [15]"), std::string::npos)
+  EXPECT_NE(s.status().message().find("expected shape [24], found [23]"), std::string::npos)
       << s.status().message();
 
   b = test::MakeSyntheticBundle();

@@ -10,18 +10,19 @@
 
 namespace slm::test {
 
-// dim 16, hidden 40, 2 layers, 4 heads, 2 kv heads, vocab 32, random f32
+// dim 24, hidden 40, 2 layers, 4 heads, 2 kv heads (head_dim 6), vocab 32,
+// 96-byte norms so the data section has alignment gaps; random f32
 // weights from a fixed LCG (seed), a 32-piece SentencePiece tokenizer.
 inline ModelBundle MakeSyntheticBundle(uint32_t seed = 1, bool tied = false, bool bias = false) {
   ModelBundle b;
   ModelConfig& c = b.config;
   c.arch = bias ? "qwen2" : "llama";
-  c.dim = 16;
+  c.dim = 24;
   c.hidden_dim = 40;
   c.n_layers = 2;
   c.n_heads = 4;
   c.n_kv_heads = 2;
-  c.head_dim = 4;
+  c.head_dim = 6;
   c.vocab_size = 32;
   c.max_seq_len = 64;
   c.norm_eps = 1e-5f;
