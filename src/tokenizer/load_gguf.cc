@@ -10,10 +10,8 @@ namespace {
 Status OptionalInt(const GgufFile& g, const std::string& key, int32_t* out) {
   if (g.Find(key) == nullptr) return Status::Ok();
   SLM_ASSIGN_OR_RETURN(int64_t v, g.GetInt(key));
-  if (v < -1 || v > 0x7FFFFFFF) {
-    return OutOfRange(g.path() + ": " + key + " = " + std::to_string(v) + " is not a token id");
-  }
-  *out = static_cast<int32_t>(v);
+  // Converters write "none" as -1 or as u32 0xFFFFFFFF; both mean no token.
+  *out = (v < 0 || v > 0x7FFFFFFF) ? -1 : static_cast<int32_t>(v);
   return Status::Ok();
 }
 
