@@ -257,3 +257,27 @@ TEST(Llama2c, RefusesAbsurdHeaders) {
 
 }  // namespace
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+TEST(Llama2c, LoadsTheMatchingTokenizerAndRefusesAMismatch) {
+  const std::string model = test::ModelPath("stories260K.bin");
+  const std::string tok = test::ModelPath("tok512.bin");
+  const std::string big_tok = test::ModelPath("llama2-tokenizer.bin");
+  ASSERT_FALSE(model.empty());
+  ASSERT_FALSE(tok.empty());
+  ASSERT_FALSE(big_tok.empty());
+  auto b = ImportLlama2c(model, tok);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->tokenizer.pieces.size(), 512u);
+  EXPECT_EQ(b->tokenizer.bos_id, 1);
+  EXPECT_EQ(b->tokenizer.eos_id, 2);
+  EXPECT_EQ(b->provenance.tokenizer_source, tok);
+  auto bad = ImportLlama2c(model, big_tok);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("32000"), std::string::npos) << bad.status().message();
+}
+
+}  // namespace
+}  // namespace slm
