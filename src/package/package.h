@@ -50,11 +50,23 @@
 
 namespace slm {
 
+// A section beyond the four of v1 (docs/format.md section 3): later issues
+// add release metadata etc. this way. ids > 4, unique; flags 0 (optional) or
+// 1 (required: readers that do not know the id refuse the file).
+struct PackageExtraSection {
+  uint32_t id = 0;
+  uint32_t flags = 0;
+  std::vector<uint8_t> bytes;
+};
+
 // Serializes a bundle (checked with config.Validate() and CheckModelTensors
-// first). Deterministic: the same bundle gives the same bytes.
-StatusOr<std::vector<uint8_t>> SerializePackage(const ModelBundle& b);
+// first). Deterministic: the same bundle gives the same bytes. Extra sections
+// are placed after the tensor table, in id order.
+StatusOr<std::vector<uint8_t>> SerializePackage(const ModelBundle& b,
+                                                std::span<const PackageExtraSection> extra = {});
 // SerializePackage + WriteFileAtomic.
-Status WritePackage(const ModelBundle& b, const std::string& path);
+Status WritePackage(const ModelBundle& b, const std::string& path,
+                    std::span<const PackageExtraSection> extra = {});
 
 struct PackageOpenOptions {
   // Recompute every tensor's SHA-256 on open: one pass over all weight bytes
@@ -108,6 +120,9 @@ class Package {
   uint32_t flags() const { return flags_; }
   const std::vector<PackageSection>& sections() const { return sections_; }
   std::span<const uint8_t> bytes() const { return file_->bytes(); }
+  std::span<const uint8_t> section_bytes(const PackageSection& s) const {
+    return file_->bytes().subspan(s.offset, s.size);
+  }
 
   // Recomputes every section and tensor digest; the first mismatch names the
   // section or tensor.

@@ -51,6 +51,11 @@ class PackageParser {
                          std::to_string(bytes_.size()) +
                          (file_size_field_ > bytes_.size() ? " (truncated)" : " (trailing bytes)"));
     }
+    if (sections_end_ != bytes_.size()) {
+      return FormatError(name_ + ": section directory: the last section ends at offset " +
+                         std::to_string(sections_end_) + " but the file has " +
+                         std::to_string(bytes_.size()) + " bytes");
+    }
     SLM_RETURN_IF_ERROR(ParseMetadata());
     SLM_RETURN_IF_ERROR(ParseTokenizer());
     SLM_RETURN_IF_ERROR(ParseTensorTable());
@@ -210,12 +215,7 @@ class PackageParser {
       }
       covered = std::max(covered, s->offset + s->size);
     }
-    for (uint64_t k = covered; k < bytes_.size(); ++k) {
-      if (bytes_[k] != 0) {
-        return FormatError(name_ + ": byte at offset " + std::to_string(k) +
-                           " after the last section is not zero");
-      }
-    }
+    sections_end_ = covered;
     for (size_t k = 1; k < order.size(); ++k) {
       if (order[k]->offset < order[k - 1]->offset + order[k - 1]->size) {
         return FormatError(name_ + ": section directory: " + SectionLabel(order[k]->id) +
@@ -416,7 +416,7 @@ class PackageParser {
   PackageOpenOptions opts_;
   std::span<const uint8_t> bytes_;
   std::string name_;
-  uint64_t file_size_field_ = 0, dir_offset_ = 0;
+  uint64_t file_size_field_ = 0, dir_offset_ = 0, sections_end_ = 0;
   uint32_t section_count_ = 0;
 };
 

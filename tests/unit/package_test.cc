@@ -164,3 +164,48 @@ TEST(Package, Stories260KFromGguf) {
 
 }  // namespace
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+TEST(Package, UnknownOptionalSectionIsSkippedAndHashed) {
+  ModelBundle b = test::MakeSyntheticBundle(9);
+  PackageExtraSection release{100, 0, {1, 2, 3, 4, 5}};
+  auto with = SerializePackage(b, std::span<const PackageExtraSection>(&release, 1));
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  auto p = Package::FromMemory(*with, "with.slm");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ((*p)->sections().size(), 5u);
+  const PackageSection& s = (*p)->sections()[4];
+  EXPECT_EQ(s.id, 100u);
+  EXPECT_FALSE(s.known);
+  auto sb = (*p)->section_bytes(s);
+  EXPECT_EQ(std::vector<uint8_t>(sb.begin(), sb.end()), release.bytes);
+  EXPECT_TRUE((*p)->VerifyAll().ok());
+  // The section is part of the identity, the tokenizer digest is not affected.
+  auto without = SerializePackage(b);
+  auto q = Package::FromMemory(*without, "without.slm");
+  ASSERT_TRUE(q.ok());
+  EXPECT_NE((*p)->digest_hex(), (*q)->digest_hex());
+  EXPECT_EQ((*p)->tokenizer_digest_hex(), (*q)->tokenizer_digest_hex());
+  // Its bytes are covered by its directory digest.
+  std::vector<uint8_t> bad = *with;
+  bad[s.offset + 2] ^= 1;
+  auto r = Package::FromMemory(bad, "bad.slm");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kIntegrityError);
+  // The same section flagged required is refused by this reader.
+  release.flags = 1;
+  auto req = SerializePackage(b, std::span<const PackageExtraSection>(&release, 1));
+  ASSERT_TRUE(req.ok());
+  auto t = Package::FromMemory(*req, "req.slm");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(t.status().message().find("id 100"), std::string::npos) << t.status().message();
+  // Bad extra ids are refused by the writer.
+  PackageExtraSection clash{3, 0, {}};
+  EXPECT_FALSE(SerializePackage(b, std::span<const PackageExtraSection>(&clash, 1)).ok());
+}
+
+}  // namespace
+}  // namespace slm
