@@ -8,14 +8,14 @@
 namespace slm::quant {
 namespace {
 
-// Bytes for n values of t; SLM_CHECKs that t is supported and n fits blocks.
+// Bytes for n values of t, or 0 if t is unsupported or n does not fill whole
+// blocks. Both are caller bugs: SLM_CHECK catches them in debug builds, and
+// release builds then touch no memory at all rather than guess.
 size_t RowBytes(DType t, size_t n) {
-  SLM_CHECK(IsSupported(t));
   uint64_t bytes = 0;
-  const bool ok = DTypeBytes(t, n, &bytes);
-  SLM_CHECK(ok && "n is not a multiple of the block size");
-  (void)ok;
-  return static_cast<size_t>(bytes);
+  const bool ok = IsSupported(t) && DTypeBytes(t, n, &bytes);
+  SLM_CHECK(ok && "unsupported type, or n is not a multiple of the block size");
+  return ok ? static_cast<size_t>(bytes) : 0;
 }
 
 }  // namespace
@@ -38,6 +38,7 @@ size_t QuantizeRow(DType t, std::span<const float> src, std::span<uint8_t> dst) 
   const size_t n = src.size();
   const size_t bytes = RowBytes(t, n);
   SLM_CHECK(dst.size() >= bytes && "dst too small");
+  if ((bytes == 0 && n != 0) || dst.size() < bytes) return 0;
   const float* x = src.data();
   uint8_t* out = dst.data();
   switch (t) {
@@ -68,6 +69,7 @@ size_t DequantizeRow(DType t, std::span<const uint8_t> src, std::span<float> dst
   const size_t n = dst.size();
   const size_t bytes = RowBytes(t, n);
   SLM_CHECK(src.size() >= bytes && "src too small");
+  if ((bytes == 0 && n != 0) || src.size() < bytes) return 0;
   const uint8_t* in = src.data();
   float* y = dst.data();
   switch (t) {

@@ -29,7 +29,8 @@ bool IsSupported(DType t);
 // Quantizes src (n = src.size() values; n must be a multiple of the type's
 // block size) into dst, which must hold at least DTypeBytes(t, n) bytes.
 // Returns the bytes written (n / block_size * block_bytes). A bad n, a short
-// dst or an unsupported type is a caller bug (SLM_CHECK), not an input error.
+// dst or an unsupported type is a caller bug (SLM_CHECK), not an input error;
+// with asserts compiled out such a call writes nothing and returns 0.
 size_t QuantizeRow(DType t, std::span<const float> src, std::span<uint8_t> dst);
 
 // Decodes n = dst.size() values from src (at least DTypeBytes(t, n) bytes).
