@@ -26,8 +26,8 @@ inline constexpr int kQK_K = 256;  // k-quant super-block
 //   y[j] = d * qs[j]
 // Budget: RMSE/RMS 0.0075, max-abs/max 0.0045 (a proven bound).
 struct BlockQ8_0 {
-  uint16_t d;          // f16 scale = amax / 127
-  int8_t qs[kQK8_0];   // round-half-away(x / d)
+  uint16_t d;         // f16 scale = amax / 127
+  int8_t qs[kQK8_0];  // round-half-away(x / d)
 };
 static_assert(sizeof(BlockQ8_0) == 34 && alignof(BlockQ8_0) == 2);
 static_assert(offsetof(BlockQ8_0, qs) == 2);
@@ -37,7 +37,7 @@ static_assert(offsetof(BlockQ8_0, qs) == 2);
 // (low nibbles = first half, high nibbles = second half; not interleaved.)
 // Budget: RMSE/RMS 0.12, max-abs/max 0.1252 (a proven bound).
 struct BlockQ4_0 {
-  uint16_t d;               // f16 scale = (signed value of largest |x|) / -8
+  uint16_t d;  // f16 scale = (signed value of largest |x|) / -8
   uint8_t qs[kQK4_0 / 2];
 };
 static_assert(sizeof(BlockQ4_0) == 18 && alignof(BlockQ4_0) == 2);
@@ -50,8 +50,8 @@ static_assert(offsetof(BlockQ4_0, qs) == 2);
 // sub-block 2c+1 in its high nibbles.
 // Budget: RMSE/RMS 0.10, max-abs/max 0.09.
 struct BlockQ4_K {
-  uint16_t d;               // f16 super-scale of the 6-bit scales
-  uint16_t dmin;            // f16 super-scale of the 6-bit mins
+  uint16_t d;     // f16 super-scale of the 6-bit scales
+  uint16_t dmin;  // f16 super-scale of the 6-bit mins
   uint8_t scales[12];
   uint8_t qs[kQK_K / 2];
 };

@@ -3,10 +3,10 @@
 // possibly unaligned, block bytes.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <bit>
 
 namespace slm::quant::internal {
 

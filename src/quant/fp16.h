@@ -37,8 +37,8 @@ inline uint16_t F32ToFp16(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   const uint32_t ax = x & 0x7fffffffu;
-  if (ax > 0x7f800000u) return sign | 0x7e00u;     // NaN
-  if (ax >= 0x477ff000u) return sign | 0x7c00u;    // >= 65520 rounds to inf
+  if (ax > 0x7f800000u) return sign | 0x7e00u;   // NaN
+  if (ax >= 0x477ff000u) return sign | 0x7c00u;  // >= 65520 rounds to inf
   const uint32_t e = ax >> 23;
   if (ax < 0x38800000u) {
     // Result is a half subnormal: value = m * 2^(e-150) = (m >> (126-e)) units
@@ -59,9 +59,7 @@ inline uint16_t F32ToFp16(float f) {
   return static_cast<uint16_t>(sign | h);
 }
 
-inline float Bf16ToF32(uint16_t b) {
-  return std::bit_cast<float>(static_cast<uint32_t>(b) << 16);
-}
+inline float Bf16ToF32(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
 inline uint16_t F32ToBf16(float f) {
   const uint32_t x = std::bit_cast<uint32_t>(f);

@@ -23,13 +23,13 @@
 namespace slm::quant::internal {
 namespace {
 
-constexpr int kSub = 32;                  // values per sub-block
-constexpr int kNumSub = kQK_K / kSub;     // 8
+constexpr int kSub = 32;               // values per sub-block
+constexpr int kNumSub = kQK_K / kSub;  // 8
 
 // Weighted fit of x[0..n) ~= scale * L + min (min <= 0), L in 0..nmax.
 // Returns scale and stores -min in *neg_min. L receives the best codes.
-float FitScaleMin(int n, int nmax, const float* x, const float* w, uint8_t* L,
-                  float* neg_min, float rmin, float rdelta, int nstep) {
+float FitScaleMin(int n, int nmax, const float* x, const float* w, uint8_t* L, float* neg_min,
+                  float rmin, float rdelta, int nstep) {
   float min = x[0];
   float max = x[0];
   float sum_w = w[0];

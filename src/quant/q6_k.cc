@@ -23,7 +23,7 @@ namespace slm::quant::internal {
 namespace {
 
 constexpr int kSub = 16;
-constexpr int kNumSub = kQK_K / kSub;  // 16
+constexpr int kNumSub = kQK_K / kSub;   // 16
 constexpr float kGroupMaxEps = 1e-15f;  // below this a group counts as zero
 
 int Clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }

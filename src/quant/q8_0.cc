@@ -15,8 +15,8 @@ namespace {
 
 // roundf semantics (half away from zero) in integer-exact steps; |v| <= 127.
 int RoundHalfAway(float v) {
-  const int t = static_cast<int>(v);              // toward zero
-  const float frac = v - static_cast<float>(t);   // exact for |v| < 2^23
+  const int t = static_cast<int>(v);             // toward zero
+  const float frac = v - static_cast<float>(t);  // exact for |v| < 2^23
   if (frac >= 0.5f) return t + 1;
   if (frac <= -0.5f) return t - 1;
   return t;

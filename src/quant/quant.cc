@@ -57,10 +57,18 @@ size_t QuantizeRow(DType t, std::span<const float> src, std::span<uint8_t> dst) 
         std::memcpy(out + 2 * i, &h, 2);
       }
       break;
-    case DType::kQ8_0: internal::QuantizeQ8_0(x, n, out); break;
-    case DType::kQ4_0: internal::QuantizeQ4_0(x, n, out); break;
-    case DType::kQ4_K: internal::QuantizeQ4_K(x, n, out); break;
-    case DType::kQ6_K: internal::QuantizeQ6_K(x, n, out); break;
+    case DType::kQ8_0:
+      internal::QuantizeQ8_0(x, n, out);
+      break;
+    case DType::kQ4_0:
+      internal::QuantizeQ4_0(x, n, out);
+      break;
+    case DType::kQ4_K:
+      internal::QuantizeQ4_K(x, n, out);
+      break;
+    case DType::kQ6_K:
+      internal::QuantizeQ6_K(x, n, out);
+      break;
   }
   return bytes;
 }
@@ -90,10 +98,18 @@ size_t DequantizeRow(DType t, std::span<const uint8_t> src, std::span<float> dst
         y[i] = Bf16ToF32(h);
       }
       break;
-    case DType::kQ8_0: internal::DequantizeQ8_0(in, n, y); break;
-    case DType::kQ4_0: internal::DequantizeQ4_0(in, n, y); break;
-    case DType::kQ4_K: internal::DequantizeQ4_K(in, n, y); break;
-    case DType::kQ6_K: internal::DequantizeQ6_K(in, n, y); break;
+    case DType::kQ8_0:
+      internal::DequantizeQ8_0(in, n, y);
+      break;
+    case DType::kQ4_0:
+      internal::DequantizeQ4_0(in, n, y);
+      break;
+    case DType::kQ4_K:
+      internal::DequantizeQ4_K(in, n, y);
+      break;
+    case DType::kQ6_K:
+      internal::DequantizeQ6_K(in, n, y);
+      break;
   }
   return bytes;
 }
@@ -106,13 +122,20 @@ size_t DequantizeRow(DType t, std::span<const uint8_t> src, std::span<float> dst
 // value opposite the signed max can need code 16, clamped to 15).
 ErrorBudget BudgetFor(DType t) {
   switch (t) {
-    case DType::kF32: return {0.0, 0.0};
-    case DType::kF16: return {3.0e-4, 4.9e-4};   // 2^-11 relative rounding
-    case DType::kBF16: return {2.4e-3, 3.9e-3};  // 2^-8 relative rounding
-    case DType::kQ8_0: return {0.0075, 0.0045};
-    case DType::kQ4_0: return {0.12, 0.1252};
-    case DType::kQ4_K: return {0.10, 0.09};
-    case DType::kQ6_K: return {0.024, 0.021};
+    case DType::kF32:
+      return {0.0, 0.0};
+    case DType::kF16:
+      return {3.0e-4, 4.9e-4};  // 2^-11 relative rounding
+    case DType::kBF16:
+      return {2.4e-3, 3.9e-3};  // 2^-8 relative rounding
+    case DType::kQ8_0:
+      return {0.0075, 0.0045};
+    case DType::kQ4_0:
+      return {0.12, 0.1252};
+    case DType::kQ4_K:
+      return {0.10, 0.09};
+    case DType::kQ6_K:
+      return {0.024, 0.021};
   }
   return {0.0, 0.0};
 }
