@@ -18,13 +18,13 @@ constexpr char kReferenceText[] =
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
     "One day, she saw a big, red ball. She wanted to play with";
 
-struct Run {
+struct CliRun {
   int code;
   std::string out;
 };
 
-Run Slm(const std::string& args, bool merge_stderr = false) {
-  Run r;
+CliRun Slm(const std::string& args, bool merge_stderr = false) {
+  CliRun r;
   r.code = test::RunCommand(test::CliPath() + " " + args, &r.out, merge_stderr);
   return r;
 }
@@ -65,10 +65,10 @@ class CliTest : public ::testing::Test {
     convert_gguf_ = Slm("convert " + gguf + " -o " + gguf_pkg_, true);
   }
   static std::string bin_pkg_, q8_pkg_, gguf_pkg_;
-  static Run convert_bin_, convert_q8_, convert_gguf_;
+  static CliRun convert_bin_, convert_q8_, convert_gguf_;
 };
 std::string CliTest::bin_pkg_, CliTest::q8_pkg_, CliTest::gguf_pkg_;
-Run CliTest::convert_bin_, CliTest::convert_q8_, CliTest::convert_gguf_;
+CliRun CliTest::convert_bin_, CliTest::convert_q8_, CliTest::convert_gguf_;
 
 TEST_F(CliTest, ConvertsAllThreeImportPaths) {
   ASSERT_EQ(convert_bin_.code, 0) << convert_bin_.out;
@@ -76,7 +76,7 @@ TEST_F(CliTest, ConvertsAllThreeImportPaths) {
   ASSERT_EQ(convert_gguf_.code, 0) << convert_gguf_.out;
   EXPECT_NE(convert_bin_.out.find("package digest"), std::string::npos);
   for (const std::string& p : {bin_pkg_, q8_pkg_, gguf_pkg_}) {
-    Run v = Slm("validate " + p, true);
+    CliRun v = Slm("validate " + p, true);
     EXPECT_EQ(v.code, 0) << v.out;
     EXPECT_NE(v.out.find("ok:"), std::string::npos) << v.out;
   }
@@ -86,7 +86,7 @@ TEST_F(CliTest, GreedyFromBosMatchesLlama2cFromEveryImport) {
   ASSERT_EQ(convert_bin_.code, 0) << convert_bin_.out;
   std::vector<int> first;
   for (const std::string& p : {bin_pkg_, gguf_pkg_, q8_pkg_}) {
-    Run g = Slm("generate " + p + " --prompt-ids 1 -n 40 --json");
+    CliRun g = Slm("generate " + p + " --prompt-ids 1 -n 40 --json");
     ASSERT_EQ(g.code, 0) << p;
     JsonValue v = ParseOrFail(g.out);
     std::string text = v.Find("text") ? v.Find("text")->as_string() : "";
@@ -106,8 +106,8 @@ TEST_F(CliTest, GreedyFromBosMatchesLlama2cFromEveryImport) {
 
 TEST_F(CliTest, StreamedTextEqualsJsonText) {
   ASSERT_EQ(convert_bin_.code, 0);
-  Run plain = Slm("generate " + bin_pkg_ + " -n 30");
-  Run json = Slm("generate " + bin_pkg_ + " -n 30 --json");
+  CliRun plain = Slm("generate " + bin_pkg_ + " -n 30");
+  CliRun json = Slm("generate " + bin_pkg_ + " -n 30 --json");
   ASSERT_EQ(plain.code, 0);
   JsonValue v = ParseOrFail(json.out);
   EXPECT_EQ(plain.out, v.Find("text")->as_string() + "\n");
@@ -117,7 +117,7 @@ TEST_F(CliTest, PromptTextAndSeededSamplingReplay) {
   ASSERT_EQ(convert_bin_.code, 0);
   std::string args = "generate " + bin_pkg_ +
                      " --prompt \"Once upon a time\" -n 40 --temp 0.9 --top-k 40 --top-p 0.9 --json";
-  Run a = Slm(args + " --seed 7"), b = Slm(args + " --seed 7"), c = Slm(args + " --seed 8");
+  CliRun a = Slm(args + " --seed 7"), b = Slm(args + " --seed 7"), c = Slm(args + " --seed 8");
   ASSERT_EQ(a.code, 0) << a.out;
   JsonValue va = ParseOrFail(a.out), vb = ParseOrFail(b.out), vc = ParseOrFail(c.out);
   EXPECT_EQ(Ids(va.Find("ids")), Ids(vb.Find("ids")));
@@ -130,11 +130,11 @@ TEST_F(CliTest, PromptTextAndSeededSamplingReplay) {
 TEST_F(CliTest, ConvertIsDeterministicAndDigestIsIdentity) {
   ASSERT_EQ(convert_bin_.code, 0);
   std::string again = test::TempPath("cli_bin_again.slm");
-  Run r = Slm("convert " + test::ModelPath("stories260K.bin") + " --tokenizer " +
+  CliRun r = Slm("convert " + test::ModelPath("stories260K.bin") + " --tokenizer " +
               test::ModelPath("tok512.bin") + " -o " + again, true);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(ReadAll(again), ReadAll(bin_pkg_)) << "same input must give the same bytes";
-  Run i = Slm("inspect " + bin_pkg_ + " --json");
+  CliRun i = Slm("inspect " + bin_pkg_ + " --json");
   ASSERT_EQ(i.code, 0);
   JsonValue v = ParseOrFail(i.out);
   std::string digest = v.GetString("package_digest").value();
@@ -146,29 +146,29 @@ TEST_F(CliTest, ConvertIsDeterministicAndDigestIsIdentity) {
   EXPECT_EQ(v.Find("tensors")->size(), 2u + 9u * 5u);  // embd + final norm + 9 per layer (tied)
   EXPECT_EQ(v.Find("config")->GetInt("vocab_size").value(), 512);
   // The q8 import says its weights were dequantized.
-  Run q = Slm("inspect " + q8_pkg_);
+  CliRun q = Slm("inspect " + q8_pkg_);
   EXPECT_NE(q.out.find("dequantized"), std::string::npos) << q.out;
   // Human-readable inspect shows the digest too.
-  Run h = Slm("inspect " + bin_pkg_);
+  CliRun h = Slm("inspect " + bin_pkg_);
   EXPECT_NE(h.out.find(digest), std::string::npos);
 }
 
 TEST_F(CliTest, LogitsPrintsTheWholeVocabulary) {
   ASSERT_EQ(convert_bin_.code, 0);
-  Run r = Slm("logits " + bin_pkg_ + " --prompt-ids 1,403,407 --json");
+  CliRun r = Slm("logits " + bin_pkg_ + " --prompt-ids 1,403,407 --json");
   ASSERT_EQ(r.code, 0);
   JsonValue v = ParseOrFail(r.out);
   ASSERT_NE(v.Find("logits"), nullptr);
   EXPECT_EQ(v.Find("logits")->size(), 512u);
-  Run g = Slm("logits " + gguf_pkg_ + " --prompt-ids 1,403,407 --json");
+  CliRun g = Slm("logits " + gguf_pkg_ + " --prompt-ids 1,403,407 --json");
   EXPECT_EQ(r.out, g.out) << "the .bin and .gguf imports hold the same f32 weights";
 }
 
 TEST_F(CliTest, TokenizeFromPackageAndTokenizerFiles) {
   ASSERT_EQ(convert_bin_.code, 0);
-  Run a = Slm("tokenize " + bin_pkg_ + " --text \"Once upon a time\" --json");
-  Run b = Slm("tokenize " + test::ModelPath("tok512.bin") + " --text \"Once upon a time\" --json");
-  Run c = Slm("tokenize " + gguf_pkg_ + " --text \"Once upon a time\" --json --bos");
+  CliRun a = Slm("tokenize " + bin_pkg_ + " --text \"Once upon a time\" --json");
+  CliRun b = Slm("tokenize " + test::ModelPath("tok512.bin") + " --text \"Once upon a time\" --json");
+  CliRun c = Slm("tokenize " + gguf_pkg_ + " --text \"Once upon a time\" --json --bos");
   ASSERT_EQ(a.code, 0) << a.out;
   EXPECT_EQ(a.out, b.out);
   JsonValue va = ParseOrFail(a.out), vc = ParseOrFail(c.out);
@@ -178,7 +178,7 @@ TEST_F(CliTest, TokenizeFromPackageAndTokenizerFiles) {
   ASSERT_EQ(bos_ids.size(), ids.size() + 1);
   EXPECT_EQ(bos_ids[0], 1);
   EXPECT_EQ(va.Find("pieces")->size(), ids.size());
-  Run gpt2 = Slm("tokenize " + test::ModelPath("ggml-vocab-gpt-2.gguf") + " --text \"Hello world\" --json");
+  CliRun gpt2 = Slm("tokenize " + test::ModelPath("ggml-vocab-gpt-2.gguf") + " --text \"Hello world\" --json");
   ASSERT_EQ(gpt2.code, 0) << gpt2.out;
   EXPECT_EQ(Ids(ParseOrFail(gpt2.out).Find("ids")), (std::vector<int>{15496, 995}));
 }
@@ -201,7 +201,7 @@ TEST_F(CliTest, ErrorsAreOneLineWithExitCodes) {
       {"validate " + test::ModelPath("stories260K.gguf"), 1, "magic"},
   };
   for (const Case& c : cases) {
-    Run r = Slm(c.args + " 2>&1 >/dev/null");
+    CliRun r = Slm(c.args + " 2>&1 >/dev/null");
     EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.args << "\n" << r.out;
     EXPECT_EQ(r.out.rfind("slm: error: ", 0), 0u) << r.out;
@@ -215,7 +215,7 @@ TEST_F(CliTest, ValidateNamesTheCorruptedTensor) {
   std::string bad = test::TempPath("cli_corrupt.slm");
   bytes[bytes.size() - 10] ^= 0x40;  // inside the last tensor's data
   std::ofstream(bad, std::ios::binary) << bytes;
-  Run r = Slm("validate " + bad + " 2>&1");
+  CliRun r = Slm("validate " + bad + " 2>&1");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("tensor"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("digest"), std::string::npos) << r.out;
@@ -223,11 +223,11 @@ TEST_F(CliTest, ValidateNamesTheCorruptedTensor) {
 
 TEST_F(CliTest, HelpForEveryCommand) {
   for (const char* cmd : {"convert", "inspect", "validate", "tokenize", "generate", "logits"}) {
-    Run r = Slm(std::string(cmd) + " --help");
+    CliRun r = Slm(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_EQ(r.out.rfind(std::string("usage: slm ") + cmd, 0), 0u) << r.out;
   }
-  Run top = Slm("--help");
+  CliRun top = Slm("--help");
   EXPECT_EQ(top.code, 0);
   EXPECT_NE(top.out.find("generate"), std::string::npos);
 }
