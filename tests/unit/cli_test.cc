@@ -86,19 +86,20 @@ TEST_F(CliTest, GreedyFromBosMatchesLlama2cFromEveryImport) {
   ASSERT_EQ(convert_bin_.code, 0) << convert_bin_.out;
   std::vector<int> first;
   for (const std::string& p : {bin_pkg_, gguf_pkg_, q8_pkg_}) {
-    CliRun g = Slm("generate " + p + " --prompt-ids 1 -n 40 --json");
+    CliRun g = Slm("generate " + p + " --prompt-ids 1 -n 60 --json");
     ASSERT_EQ(g.code, 0) << p;
     JsonValue v = ParseOrFail(g.out);
     std::string text = v.Find("text") ? v.Find("text")->as_string() : "";
     EXPECT_EQ(text.substr(0, sizeof(kReferenceText) - 1), kReferenceText) << p << ": " << text;
     std::vector<int> ids = Ids(v.Find("ids"));
-    EXPECT_EQ(ids.size(), 40u);
+    EXPECT_EQ(ids.size(), 60u);
     if (first.empty()) first = ids;
     EXPECT_EQ(ids, first) << p << " differs from the .bin import";
     EXPECT_EQ(Ids(v.Find("prompt_ids")), std::vector<int>{1});
     const JsonValue* d = v.Find("diagnostics");
     ASSERT_NE(d, nullptr);
-    EXPECT_EQ(d->GetNumber("tokens_in_cache").value(), 41);
+    // The last sampled token is emitted but not yet run through the model.
+    EXPECT_EQ(d->GetNumber("tokens_in_cache").value(), 60);
     EXPECT_GT(d->GetNumber("decode_tok_s").value(), 0);
     EXPECT_EQ(d->GetString("package_digest").value().size(), 64u);
   }
@@ -218,7 +219,7 @@ TEST_F(CliTest, ValidateNamesTheCorruptedTensor) {
   CliRun r = Slm("validate " + bad + " 2>&1");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("tensor"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("digest"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("SHA-256"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, HelpForEveryCommand) {
