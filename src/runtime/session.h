@@ -1,6 +1,7 @@
 // One decoding stream over a Model: the KV cache, the RoPE tables and all
 // scratch, allocated once at Create (DESIGN.md principle 7: no allocation per
-// token). A Session is not thread-safe; several sessions may share a Model.
+// token). A Session is not thread-safe; several sessions may share a Model,
+// which (with the tensors it views) must outlive them.
 #pragma once
 
 #include <cstdint>
