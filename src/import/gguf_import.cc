@@ -127,6 +127,7 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
     }
     b.tensors.push_back(std::move(t));
   }
+  SortModelTensors(c, &b.tensors);
   if (Status s = CheckModelTensors(c, b.tensors); !s.ok()) return s.WithContext(path + ": ");
 
   b.provenance.source_format = "gguf";

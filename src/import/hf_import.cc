@@ -213,10 +213,7 @@ StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& 
     b.keep_alive.push_back(st->ReleaseFile());
   }
   // Canonical order (token_embd, layers, output_norm, output) whatever the shards say.
-  std::map<std::string, size_t> rank;
-  for (const ExpectedTensor& e : ExpectedModelTensors(c)) rank.emplace(e.name, rank.size());
-  std::sort(b.tensors.begin(), b.tensors.end(),
-            [&](const TensorData& x, const TensorData& y) { return rank[x.name] < rank[y.name]; });
+  SortModelTensors(c, &b.tensors);
   if (Status s = CheckModelTensors(c, b.tensors); !s.ok()) {
     if (!tie && s.message().find("'output.weight'") != std::string::npos) {
       return s.WithContext(dir + ": lm_head.weight absent and tie_word_embeddings is false: ");

@@ -5,9 +5,16 @@
 #include "import/gguf_import.h"
 #include "import/hf_import.h"
 #include "import/llama2c.h"
+#include "package/model_tensors.h"
 
 namespace slm {
 namespace {
+
+std::string BaseName(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 std::string MagicString(std::span<const uint8_t> b) {
   std::string hex, text;
@@ -62,11 +69,25 @@ std::string DetectModelFormat(const std::string& input, std::string* why) {
 StatusOr<ModelBundle> ImportModel(const std::string& input, const ImportOptions& o) {
   std::string why;
   const std::string format = DetectModelFormat(input, &why);
-  if (format == "hf") return ImportHfFolder(input, o.tokenizer_path);
-  if (format == "gguf") return ImportGguf(input);
-  if (format == "llama2c") return ImportLlama2c(input, o.tokenizer_path);
-  if (!FileExists(input) && !IsDirectory(input)) return NotFound("no such file '" + input + "'");
-  return Unsupported(why);
+  StatusOr<ModelBundle> b = Unsupported(why);
+  if (format == "hf") {
+    b = ImportHfFolder(input, o.tokenizer_path);
+  } else if (format == "gguf") {
+    b = ImportGguf(input);
+  } else if (format == "llama2c") {
+    b = ImportLlama2c(input, o.tokenizer_path);
+  } else if (!FileExists(input) && !IsDirectory(input)) {
+    return NotFound("no such file '" + input + "'");
+  }
+  if (!b.ok()) return b;
+  // Whatever the importer did: base names only in provenance (the package
+  // must not depend on the converting machine's directories) and the
+  // canonical tensor order (the package digest must not depend on the
+  // source file's order). docs/format.md 4.1 and 4.3.
+  b->provenance.source_path = BaseName(b->provenance.source_path);
+  b->provenance.tokenizer_source = BaseName(b->provenance.tokenizer_source);
+  SortModelTensors(b->config, &b->tensors);
+  return b;
 }
 
 }  // namespace slm

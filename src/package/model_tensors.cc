@@ -1,5 +1,6 @@
 #include "package/model_tensors.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 
@@ -30,6 +31,17 @@ std::vector<ExpectedTensor> ExpectedModelTensors(const ModelConfig& c) {
   out.push_back({"output_norm.weight", {dim}});
   if (!c.tied_output) out.push_back({"output.weight", {vocab, dim}});
   return out;
+}
+
+void SortModelTensors(const ModelConfig& c, std::vector<TensorData>* tensors) {
+  std::map<std::string, size_t> rank;
+  for (const ExpectedTensor& e : ExpectedModelTensors(c)) rank.emplace(e.name, rank.size());
+  auto key = [&](const TensorData& t) {
+    auto it = rank.find(t.name);
+    return it == rank.end() ? rank.size() : it->second;
+  };
+  std::stable_sort(tensors->begin(), tensors->end(),
+                   [&](const TensorData& a, const TensorData& b) { return key(a) < key(b); });
 }
 
 Status CheckModelTensors(const ModelConfig& c, const std::vector<TensorData>& tensors) {

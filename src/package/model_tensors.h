@@ -37,6 +37,11 @@ struct ExpectedTensor {
 // 0..n-1, output_norm, output).
 std::vector<ExpectedTensor> ExpectedModelTensors(const ModelConfig& c);
 
+// Stable-sorts tensors into the canonical order of ExpectedModelTensors
+// (unexpected names last), so a model's tensor table (and so its package
+// digest) does not depend on the order of the source file.
+void SortModelTensors(const ModelConfig& c, std::vector<TensorData>* tensors);
+
 // OK when every expected tensor is present exactly once with the expected
 // shape and a dtype this build knows, and no unexpected tensor is present.
 // Errors name the tensor, the expected and the found shape.
