@@ -70,8 +70,9 @@ Status WritePackage(const ModelBundle& b, const std::string& path,
 
 struct PackageOpenOptions {
   // Recompute every tensor's SHA-256 on open: one pass over all weight bytes
-  // (roughly 0.3-0.5 s per GB natively). Metadata, tokenizer and tensor-table
-  // digests are always checked (they are small).
+  // (the portable SHA-256 runs at ~110 MB/s natively, so ~9 s per GB; 1 MB
+  // stories260K: ~10 ms). Metadata, tokenizer and tensor-table digests are
+  // always checked (they are small).
   bool verify_digests = true;
 };
 
