@@ -134,7 +134,31 @@ struct Rewrite {
   std::function<DType(const std::string&)> type = [](const std::string&) { return DType::kF32; };
   std::function<bool(const std::string&)> drop = [](const std::string&) { return false; };
   std::function<void(const std::string&, std::vector<int64_t>*)> ne = nullptr;
+  bool to_qwen2 = false;  // rename llama.* keys and the architecture to qwen2
+  struct Extra {
+    std::string name;
+    std::vector<int64_t> ne;
+    std::vector<float> values;
+  };
+  std::vector<Extra> extra;  // appended f32 tensors
 };
+
+// Same-length byte replacement inside the kv section: "llama." -> "qwen2."
+// in keys and general.architecture's value (tokenizer.ggml.model stays "llama").
+void ToQwen2(std::vector<uint8_t>* kv) {
+  const std::string from = "llama.", to = "qwen2.";
+  for (size_t i = 0; i + from.size() <= kv->size(); ++i) {
+    if (std::memcmp(kv->data() + i, from.data(), from.size()) == 0) {
+      std::memcpy(kv->data() + i, to.data(), to.size());
+    }
+  }
+  const std::string key = "general.architecture";
+  auto it = std::search(kv->begin(), kv->end(), key.begin(), key.end());
+  ASSERT_NE(it, kv->end());
+  size_t value = static_cast<size_t>(it - kv->begin()) + key.size() + 4 + 8;
+  ASSERT_EQ(std::memcmp(kv->data() + value, "llama", 5), 0);
+  std::memcpy(kv->data() + value, "qwen2", 5);
+}
 
 // Copies stories260K.gguf's header and kv section verbatim and writes a new
 // tensor table + data section. Returns the path; *expect gets, per kept
@@ -155,14 +179,21 @@ std::string RewriteGguf(const std::string& name, const Rewrite& rw,
   EXPECT_NE(it, bytes.end());
   size_t table_at = static_cast<size_t>(it - bytes.begin());
   std::vector<uint8_t> out(bytes.begin(), bytes.begin() + table_at);
+  if (rw.to_qwen2) ToQwen2(&out);
   std::vector<uint8_t> table, data;
   uint64_t count = 0;
+  std::vector<Rewrite::Extra> all;
   for (const GgufTensorInfo& ti : (*g)->tensors()) {
     if (rw.drop(ti.name)) continue;
+    Rewrite::Extra e{ti.name, ti.ne, std::vector<float>(ti.size / 4)};
+    std::memcpy(e.values.data(), ti.data.data(), ti.size);
+    all.push_back(std::move(e));
+  }
+  all.insert(all.end(), rw.extra.begin(), rw.extra.end());
+  for (const Rewrite::Extra& ti : all) {
     ++count;
     DType t = rw.type(ti.name);
-    std::vector<float> f(ti.size / 4);
-    std::memcpy(f.data(), ti.data.data(), ti.size);
+    const std::vector<float>& f = ti.values;
     std::vector<uint8_t> enc = Encode(t, f.data(), f.size(), &(*expect)[ti.name]);
     while (data.size() % 32) data.push_back(0);
     uint64_t n = ti.name.size(), off = data.size();
@@ -296,6 +327,45 @@ TEST(ImportGguf, WrongShapeNamesTensorAndShapes) {
   EXPECT_NE(b.status().message().find("badshape.gguf"), std::string::npos) << b.status().message();
   EXPECT_NE(b.status().message().find("'blk.2.attn_k.weight': expected shape [32, 64], found [64, 32]"),
             std::string::npos) << b.status().message();
+}
+
+TEST(ImportGguf, Qwen2ArchHasBiasesAndHalfSplitRope) {
+  ASSERT_FALSE(test::ModelPath("stories260K.gguf").empty());
+  std::map<std::string, std::vector<float>> expect;
+  Rewrite rw;
+  rw.to_qwen2 = true;
+  for (int l = 0; l < 5; ++l) {
+    for (auto [n, d] : {std::pair{"q", 64}, {"k", 32}, {"v", 32}}) {
+      std::vector<float> v(static_cast<size_t>(d));
+      for (int i = 0; i < d; ++i) v[static_cast<size_t>(i)] = 0.01f * static_cast<float>(i - l);
+      rw.extra.push_back({"blk." + std::to_string(l) + ".attn_" + n + ".bias", {d}, v});
+    }
+  }
+  auto b = ImportGguf(RewriteGguf("qwen2.gguf", rw, &expect));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->config.arch, "qwen2");
+  EXPECT_TRUE(b->config.qkv_bias);
+  EXPECT_EQ(b->config.rope_style, RopeStyle::kHalfSplit);
+  EXPECT_EQ(b->tensors.size(), 48u + 15u);
+  // Canonical order puts biases right after their weights.
+  EXPECT_EQ(b->tensors[5].name, "blk.0.attn_q.bias");
+  for (const TensorData& t : b->tensors) {
+    const std::vector<float>& want = expect.at(t.name);
+    ASSERT_EQ(t.bytes().size(), want.size() * 4) << t.name;
+    EXPECT_EQ(std::memcmp(t.bytes().data(), want.data(), t.bytes().size()), 0) << t.name;
+  }
+  auto bytes = SerializePackage(*b);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  auto p = Package::FromMemory(*bytes, "qwen2.slm");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_NE((*p)->FindTensor("blk.4.attn_v.bias"), nullptr);
+
+  // Without the biases a qwen2 file is refused, naming the first missing one.
+  rw.extra.clear();
+  auto nb = ImportGguf(RewriteGguf("qwen2_nobias.gguf", rw, &expect));
+  ASSERT_FALSE(nb.ok());
+  EXPECT_NE(nb.status().message().find("blk.0.attn_q.bias"), std::string::npos)
+      << nb.status().message();
 }
 
 TEST(ImportModel, DetectsFormats) {
