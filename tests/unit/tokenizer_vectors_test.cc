@@ -5,11 +5,14 @@
 // separators (its own trailing newline belongs to the separator).
 #include <gtest/gtest.h>
 
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "base/file.h"
+#include "base/json.h"
 #include "import/gguf.h"
 #include "test_util.h"
 #include "tokenizer/load.h"
@@ -90,6 +93,44 @@ TEST(TokenizerVectors, LlamaSpm) { RunVectors("ggml-vocab-llama-spm.gguf", 46); 
 TEST(TokenizerVectors, Gpt2) { RunVectors("ggml-vocab-gpt-2.gguf", 46); }
 TEST(TokenizerVectors, DeepSeekLlm) { RunVectors("ggml-vocab-deepseek-llm.gguf", 46); }
 TEST(TokenizerVectors, DeepSeekCoder) { RunVectors("ggml-vocab-deepseek-coder.gguf", 46); }
+
+}  // namespace
+}  // namespace slm
+
+namespace slm {
+namespace {
+
+// Google's sentencepiece on tok512.model and llama2-tokenizer.model
+// (tests/golden/gen_spm_vectors.py): our SentencePiece-BPE must agree.
+TEST(TokenizerVectors, SentencePieceReference) {
+  auto text = ReadFileToString(test::SourceDir() + "/tests/golden/spm_vectors.json");
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto root = ParseJson(*text, "spm_vectors.json");
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  std::map<std::string, std::unique_ptr<Tokenizer>> toks;
+  size_t passed = 0, total = 0;
+  for (const JsonValue& c : root->Find("cases")->items()) {
+    const std::string model = *c.GetString("model");
+    if (toks.count(model) == 0) {
+      const std::string path = test::ModelPath(model);
+      ASSERT_FALSE(path.empty());
+      auto d = LoadTokenizerFile(path);
+      ASSERT_TRUE(d.ok()) << d.status().ToString();
+      auto t = Tokenizer::Create(std::move(*d));
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      toks[model] = std::move(*t);
+    }
+    const std::string s = *c.GetString("text");
+    std::vector<int32_t> want;
+    for (const JsonValue& v : c.Find("ids")->items()) want.push_back(static_cast<int32_t>(v.as_number()));
+    auto got = toks[model]->Encode(s, false);
+    ASSERT_TRUE(got.ok());
+    ++total;
+    if (*got == want) ++passed;
+    else ADD_FAILURE() << model << ": '" << s << "'\n  expected: " << Ids(want) << "\n  got:      " << Ids(*got);
+  }
+  std::printf("sentencepiece reference: %zu/%zu cases pass\n", passed, total);
+}
 
 }  // namespace
 }  // namespace slm
