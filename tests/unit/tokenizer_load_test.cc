@@ -229,3 +229,59 @@ TEST(TokenizerLoad, MalformedJson) {
 
 }  // namespace
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+TEST(TokenizerLoad, HfJsonKinds) {
+  // Llama 2 style: byte_fallback + Prepend/Replace normalizer -> SentencePiece.
+  const char* spm_json = R"({
+    "added_tokens": [{"id": 0, "content": "<unk>", "special": true},
+                     {"id": 1, "content": "<s>", "special": true},
+                     {"id": 2, "content": "</s>", "special": true}],
+    "normalizer": {"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+    "model": {"type": "BPE", "byte_fallback": true,
+              "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2, "<0x41>": 3, "\u2581": 4, "a": 5, "b": 6,
+                        "\u2581a": 7, "ab": 8, "\u2581ab": 9},
+              "merges": ["\u2581 a", "a b", "\u2581a b"]}})";
+  auto d = TokenizerFromHfJson(spm_json, "spm.json");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->type, TokenizerType::kSentencePiece);
+  EXPECT_EQ(d->unk_id, 0);
+  EXPECT_EQ(d->bos_id, 1);
+  EXPECT_EQ(d->attrs[3], static_cast<int32_t>(TokenAttr::kByte));
+  EXPECT_EQ(d->attrs[0], static_cast<int32_t>(TokenAttr::kUnknown));
+  auto t = Tokenizer::Create(*d);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto ids = (*t)->Encode("ab A", true);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::vector<int32_t>{1, 9, 4, 3}));
+  EXPECT_EQ((*t)->Decode(*ids), "ab A");
+
+  // Llama 3 style: Split(regex) + ByteLevel(use_regex false) -> llama3.
+  const char* l3_json = R"({
+    "added_tokens": [{"id": 3, "content": "<|begin_of_text|>", "special": true},
+                     {"id": 4, "content": "<tool>", "special": false}],
+    "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"Regex": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}, "behavior": "Isolated"},
+        {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]},
+    "model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}})";
+  auto l3 = TokenizerFromHfJson(l3_json, "l3.json");
+  ASSERT_TRUE(l3.ok()) << l3.status().ToString();
+  EXPECT_EQ(l3->type, TokenizerType::kByteLevelBpe);
+  EXPECT_EQ(l3->pre, "llama3");
+  EXPECT_EQ(l3->bos_id, 3);
+  EXPECT_EQ(l3->merges, std::vector<std::string>{"a b"});
+  EXPECT_EQ(l3->attrs[4], static_cast<int32_t>(TokenAttr::kUserDefined));
+  auto t3 = Tokenizer::Create(*l3);
+  ASSERT_TRUE(t3.ok()) << t3.status().ToString();
+  auto ids3 = (*t3)->Encode("ab<tool>ba", true);
+  ASSERT_TRUE(ids3.ok());
+  EXPECT_EQ(*ids3, (std::vector<int32_t>{3, 2, 4, 1, 0}));
+  EXPECT_EQ((*t3)->Decode(*ids3), "ab<tool>ba");
+}
+
+}  // namespace
+}  // namespace slm

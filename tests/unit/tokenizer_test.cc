@@ -339,3 +339,28 @@ TEST(Unicode, Classes) {
 
 }  // namespace
 }  // namespace slm
+
+namespace slm {
+namespace {
+
+// Large and pathological inputs stay fast (the merge loops are O(n log n)).
+TEST(Tokenizer, LargeInputs) {
+  auto spm = LoadGguf("ggml-vocab-llama-spm.gguf");
+  auto bpe = LoadGguf("ggml-vocab-deepseek-llm.gguf");
+  ASSERT_NE(spm, nullptr);
+  ASSERT_NE(bpe, nullptr);
+  std::string prose;
+  while (prose.size() < (1 << 20)) prose += "Once upon a time, \xE4\xB8\xAD\xE6\x96\x87 there was 12345 ... \n";
+  const std::string run(1 << 18, 'a');  // one 256 KiB pre-token chunk
+  const std::string spaces(1 << 18, ' ');
+  for (const Tokenizer* t : {spm.get(), bpe.get()}) {
+    for (const std::string* s : {static_cast<const std::string*>(&prose), &run, &spaces}) {
+      auto ids = t->Encode(*s, false);
+      ASSERT_TRUE(ids.ok());
+      EXPECT_EQ(t->Decode(*ids), *s);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace slm
