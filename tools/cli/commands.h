@@ -7,7 +7,7 @@
 namespace slm::cli {
 
 extern const CommandSpec kConvertSpec, kInspectSpec, kValidateSpec, kTokenizeSpec,
-    kGenerateSpec, kLogitsSpec;
+    kGenerateSpec, kLogitsSpec, kEvalSpec, kEvalCompareSpec, kReleaseSpec, kEvidenceSpec;
 
 Status RunConvert(const Args& a);
 Status RunInspect(const Args& a);
@@ -15,5 +15,10 @@ Status RunValidate(const Args& a);
 Status RunTokenize(const Args& a);
 Status RunGenerate(const Args& a);
 Status RunLogits(const Args& a);
+// cmd_eval.cc
+Status RunEval(const Args& a);
+Status RunEvalCompare(const Args& a);
+Status RunRelease(const Args& a);   // release build | release verify
+Status RunEvidence(const Args& a);  // evidence merge
 
 }  // namespace slm::cli

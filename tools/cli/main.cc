@@ -17,6 +17,8 @@ struct Command {
 const Command kCommands[] = {
     {&kConvertSpec, RunConvert},   {&kInspectSpec, RunInspect}, {&kValidateSpec, RunValidate},
     {&kTokenizeSpec, RunTokenize}, {&kGenerateSpec, RunGenerate}, {&kLogitsSpec, RunLogits},
+    {&kEvalSpec, RunEval},         {&kEvalCompareSpec, RunEvalCompare}, {&kReleaseSpec, RunRelease},
+    {&kEvidenceSpec, RunEvidence},
 };
 
 void PrintTopHelp(FILE* out) {

@@ -1,0 +1,189 @@
+// slm eval / eval-compare / release build|verify / evidence merge: the
+// candidate-evaluation loop (docs/eval.md). The work is in src/eval so the
+// browser can run it too; this file parses flags, reads and writes files and
+// draws progress.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "base/file.h"
+#include "base/sha256.h"
+#include "commands.h"
+#include "eval/evidence.h"
+#include "eval/runner.h"
+#include "package/package.h"
+
+namespace slm::cli {
+
+const CommandSpec kEvalSpec = {
+    "eval", "PKG --cases CASES.jsonl -o EVIDENCE.json [--seed S] [--temp T] [--top-k K] [--top-p P] [--shard I/N]",
+    "Run eval cases against a package: generate, match, and score the teacher-forced\n"
+    "log-likelihood of each expected continuation; write evidence with the fitness vector.\n"
+    "Greedy by default. Ctrl-C writes the cases finished so far (complete: false).",
+    1, 1,
+    {{"--cases", "FILE", "cases file, one JSON object per line (docs/eval.md)"},
+     {"-o", "FILE", "evidence output (JSON)"},
+     {"--temp", "T", "temperature; 0 = greedy (default 0)"},
+     {"--top-k", "K", "keep the K most likely tokens; 0 = all (default 0)"},
+     {"--top-p", "P", "nucleus mass (default 1)"},
+     {"--seed", "S", "PRNG seed, 0 <= S < 2^53; every case starts from it (default 0)"},
+     {"--shard", "I/N", "run only cases with index % N == I (merge with slm evidence merge)"},
+     {"--ctx", "N", "context length in tokens (default: the model's)"},
+     {"--adapter", "A[:S]", "apply an adapter with scale S (not implemented yet: issue 5)"},
+     {"--quiet", nullptr, "no progress on stderr"}}};
+
+const CommandSpec kEvalCompareSpec = {
+    "eval-compare", "E1.json E2.json ... [--svg OUT.svg]",
+    "Compare evidence files: fitness vectors side by side with differences to the first,\n"
+    "and the cases whose pass/fail flipped.",
+    1, 64,
+    {{"--svg", "FILE", "also write a chart (pass rate per tag, mean log-likelihood)"}}};
+
+const CommandSpec kReleaseSpec = {
+    "release", "build --evidence E.json --model PKG -o PACKET [--cases CASES.jsonl] [--include-base] | verify PACKET [--model PKG]",
+    "build: write a release packet directory (manifest with every SHA-256, evidence, cases,\n"
+    "REPORT.md, optionally the base). verify: check every digest, then re-run the cases and\n"
+    "check outputs, token ids and log-likelihoods are bit-identical to the evidence.",
+    1, 2,
+    {{"--evidence", "FILE", "build: the evidence to release (must be complete)"},
+     {"--model", "PKG", "build: the evaluated package; verify: the base to replay with"},
+     {"--cases", "FILE", "build: the cases file the evidence was made from (digest checked)"},
+     {"-o", "DIR", "build: packet directory to create (must not exist)"},
+     {"--include-base", nullptr, "build: copy the base package into the packet"},
+     {"--adapter", "A[:S]", "adapters (not implemented yet: issue 5)"},
+     {"--quiet", nullptr, "verify: no progress on stderr"}}};
+
+const CommandSpec kEvidenceSpec = {
+    "evidence", "merge SHARD1.json SHARD2.json ... -o MERGED.json",
+    "merge: combine the evidence of all shards of one evaluation (slm eval --shard I/N)\n"
+    "into the evidence a single run writes.",
+    2, 1025,
+    {{"-o", "FILE", "merged evidence output"}}};
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void OnSigint(int) { g_interrupted = 1; }
+
+Status RefuseAdapters(const Args& a) {
+  if (a.Has("--adapter")) return Unsupported("--adapter: adapters are not implemented yet (issue 5)");
+  return Status::Ok();
+}
+
+StatusOr<std::pair<int32_t, int32_t>> ParseShard(const std::string& s) {
+  size_t slash = s.find('/');
+  auto bad = [&] { return InvalidArgument("--shard '" + s + "': expected I/N with 0 <= I < N <= 100000"); };
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= s.size()) return bad();
+  int64_t i = 0, n = 0;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (k == slash) continue;
+    if (s[k] < '0' || s[k] > '9' || (k < slash ? i : n) > 100000) return bad();
+    (k < slash ? i : n) = (k < slash ? i : n) * 10 + (s[k] - '0');
+  }
+  if (n < 1 || n > 100000 || i >= n) return bad();
+  return std::pair<int32_t, int32_t>{static_cast<int32_t>(i), static_cast<int32_t>(n)};
+}
+
+// "[=====>     ] 5/12 cases  3.2s  ETA 4.1s  1234 tok/s" redrawn in place on a
+// terminal; one line per 10% otherwise (logs stay short).
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool quiet) : quiet_(quiet), tty_(isatty(2)) {}
+  void Update(const eval::EvalProgress& p) {
+    if (quiet_ || p.total == 0) return;
+    int decile = static_cast<int>(p.done * 10 / p.total);
+    if (!tty_ && decile == last_decile_ && p.done != p.total) return;
+    last_decile_ = decile;
+    const int width = 24;
+    int filled = static_cast<int>(p.done * width / p.total);
+    std::string bar(static_cast<size_t>(filled), '=');
+    if (filled < width) bar += '>';
+    bar.resize(width, ' ');
+    double eta = p.done > 0 ? p.elapsed_seconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done) : 0;
+    double tps = p.elapsed_seconds > 0 ? static_cast<double>(p.tokens) / p.elapsed_seconds : 0;
+    std::fprintf(stderr, "%s[%s] %lld/%lld cases  %.1fs  ETA %.1fs  %.0f tok/s%s", tty_ ? "\r" : "", bar.c_str(),
+                 static_cast<long long>(p.done), static_cast<long long>(p.total), p.elapsed_seconds, eta, tps,
+                 tty_ ? "" : "\n");
+    if (tty_ && p.done == p.total) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool quiet_, tty_;
+  int last_decile_ = -1;
+};
+
+Status WriteText(const std::string& path, const std::string& text) {
+  return WriteFileAtomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+[[maybe_unused]] StatusOr<eval::Evidence> ReadEvidence(const std::string& path) {
+  SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return eval::ParseEvidence(text, path);
+}
+
+void PrintFitness(const eval::Evidence& e) {
+  const eval::Fitness& f = e.fitness;
+  std::printf("passed %lld/%lld  weighted pass rate %.4f  mean score %.4f  mean loglik %.4f nats/token  perplexity %.3f\n",
+              static_cast<long long>(f.passed), static_cast<long long>(f.cases), f.weighted_pass_rate, f.mean_score,
+              f.mean_loglik, f.perplexity);
+}
+
+}  // namespace
+
+Status RunEval(const Args& a) {
+  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
+  if (!a.Has("--cases")) return InvalidArgument("slm eval needs --cases CASES.jsonl");
+  if (!a.Has("-o")) return InvalidArgument("slm eval needs -o EVIDENCE.json");
+  eval::EvalRequest req;
+  SLM_ASSIGN_OR_RETURN(double temp, a.GetDouble("--temp", 0.0));
+  SLM_ASSIGN_OR_RETURN(int64_t top_k, a.GetInt("--top-k", 0));
+  SLM_ASSIGN_OR_RETURN(double top_p, a.GetDouble("--top-p", 1.0));
+  SLM_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("--seed", 0));
+  SLM_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("--ctx", 0));
+  if (top_k < 0 || top_k > INT32_MAX) return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
+  if (seed < 0) return InvalidArgument("--seed " + std::to_string(seed) + ": expected 0 <= S < 2^53");
+  if (ctx < 0 || ctx > INT32_MAX) return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected >= 0");
+  req.sampling.temperature = static_cast<float>(temp);
+  req.sampling.top_k = static_cast<int32_t>(top_k);
+  req.sampling.top_p = static_cast<float>(top_p);
+  req.sampling.seed = static_cast<uint64_t>(seed);
+  req.n_ctx = static_cast<int32_t>(ctx);
+  if (a.Has("--shard")) {
+    SLM_ASSIGN_OR_RETURN(auto shard, ParseShard(a.Get("--shard")));
+    req.shard_index = shard.first;
+    req.shard_count = shard.second;
+  }
+  const std::string cases_path = a.Get("--cases");
+  SLM_ASSIGN_OR_RETURN(std::string cases_text, ReadFileToString(cases_path));
+  req.cases_text = cases_text;
+  req.cases_source = cases_path;
+  SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(a.positional()[0]));
+
+  ProgressBar bar(a.Has("--quiet"));
+  g_interrupted = 0;
+  auto old = std::signal(SIGINT, OnSigint);
+  auto ev = eval::EvaluatePackage(*pkg, req, [&](const eval::EvalProgress& p) { bar.Update(p); },
+                                  [] { return g_interrupted != 0; });
+  std::signal(SIGINT, old);
+  if (!ev.ok()) return ev.status();
+  const std::string out = a.Get("-o");
+  SLM_RETURN_IF_ERROR(WriteText(out, eval::SerializeEvidence(*ev)));
+  if (!ev->complete) {
+    return IoError("interrupted (SIGINT): wrote partial evidence (" + std::to_string(ev->cases.size()) +
+                      " cases, complete: false) to " + out);
+  }
+  PrintFitness(*ev);
+  std::printf("evidence: %s\n", out.c_str());
+  return Status::Ok();
+}
+
+}  // namespace slm::cli
+
+namespace slm::cli {
+Status RunEvalCompare(const Args&) { return Unsupported("eval-compare: not yet"); }
+Status RunRelease(const Args&) { return Unsupported("release: not yet"); }
+Status RunEvidence(const Args&) { return Unsupported("evidence: not yet"); }
+}  // namespace slm::cli
