@@ -81,6 +81,7 @@ StatusOr<TokenizerData> TokenizerFromGguf(const GgufFile& g) {
   if (g.Find("tokenizer.ggml.pre") != nullptr) {
     SLM_ASSIGN_OR_RETURN(d.pre, g.GetString("tokenizer.ggml.pre"));
   }
+  if (d.pre == "llama3" || d.pre == "llama-v3" || d.pre == "llama-bpe") d.add_bos = true;  // llama.cpp
   SLM_RETURN_IF_ERROR(OptionalInt(g, "tokenizer.ggml.bos_token_id", &d.bos_id));
   SLM_RETURN_IF_ERROR(OptionalInt(g, "tokenizer.ggml.eos_token_id", &d.eos_id));
   SLM_RETURN_IF_ERROR(OptionalInt(g, "tokenizer.ggml.unknown_token_id", &d.unk_id));
