@@ -1,0 +1,254 @@
+/* slm: the public C ABI (DESIGN.md principle 6). The only public header.
+ *
+ * The same functions are the native library's API and, verbatim, the exports of
+ * slm.wasm (a WASI reactor; web/slm.js is its handwritten JS side). Narrow on
+ * purpose: opaque handles with create/destroy pairs, params structs filled by a
+ * *_default function, caller-provided output buffers, no callbacks on the hot
+ * path, no JSON except for the (cold) package description.
+ *
+ * Conventions
+ *   - Every fallible function returns an slm_status: 0 = SLM_OK, otherwise one
+ *     of the codes below (numeric values are stable; they are slm::StatusCode).
+ *     The message of the last failure on the calling thread is slm_last_error().
+ *     A successful call does not clear it.
+ *   - Strings in are (pointer, length in UTF-8 bytes); no NUL is needed. Strings
+ *     out go to a caller buffer (buf, cap, *len): *len is always set to the full
+ *     length in bytes; if it does not fit (cap < *len) nothing is written and the
+ *     call fails with SLM_OUT_OF_RANGE, so the caller can retry with *len bytes.
+ *     The same rule holds for id arrays (counts in elements).
+ *   - A failing call leaves its out-parameters (except *len / *n as above) and
+ *     every handle it was given unchanged, unless its comment says otherwise.
+ *   - Handles are not thread-safe; different handles may be used on different
+ *     threads. A package must outlive the sessions created from it.
+ *   - Passing NULL where a handle or out pointer is required fails with
+ *     SLM_INVALID_ARGUMENT (never a crash).
+ */
+#ifndef SLM_SLM_H_
+#define SLM_SLM_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__wasm__)
+#define SLM_API __attribute__((visibility("default"), used))
+#else
+#define SLM_API __attribute__((visibility("default")))
+#endif
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef int32_t slm_status;
+enum {
+  SLM_OK = 0,
+  SLM_INVALID_ARGUMENT = 1,   /* unusable argument (NULL handle, bad id, bad param) */
+  SLM_NOT_FOUND = 2,          /* file or key absent */
+  SLM_IO_ERROR = 3,           /* the OS refused a read */
+  SLM_FORMAT_ERROR = 4,       /* bytes do not follow the .slm format */
+  SLM_UNSUPPORTED = 5,        /* well-formed, not implemented (or not on this platform) */
+  SLM_OUT_OF_RANGE = 6,       /* a limit exceeded: context full, output buffer too small */
+  SLM_INTEGRITY_ERROR = 7,    /* a digest does not match */
+  SLM_RESOURCE_EXHAUSTED = 8, /* out of memory / address space */
+  SLM_INTERNAL = 9            /* our bug */
+};
+
+/* The message of the last failing call on this thread ("" if none yet). NUL-
+ * terminated, valid until the next failing call on this thread. */
+SLM_API const char* slm_last_error(void);
+/* Byte length of slm_last_error() (for JS: no strlen scan needed). */
+SLM_API size_t slm_last_error_length(void);
+/* "0.1.0"; static storage. */
+SLM_API const char* slm_version(void);
+/* Name of the compute kernel set chosen at start-up: "scalar", "avx2",
+ * "simd128". Static storage. */
+SLM_API const char* slm_kernels_name(void);
+
+/* ---- buffers ----------------------------------------------------------- */
+
+/* 64-byte aligned allocation (weights are used in place, so a package buffer
+ * must be aligned). NULL if size is 0 or memory is exhausted. In wasm this may
+ * grow linear memory: re-derive typed-array views afterwards. */
+SLM_API void* slm_alloc(size_t size);
+/* Frees a pointer from slm_alloc; NULL is a no-op. */
+SLM_API void slm_free(void* ptr);
+
+/* ---- package ----------------------------------------------------------- */
+
+typedef struct slm_package slm_package;
+
+typedef struct slm_open_params {
+  /* Recompute every tensor's SHA-256 on open (one pass over the weights).
+   * Metadata, tokenizer and tensor-table digests are always checked. Default 1. */
+  int32_t verify_digests;
+  /* slm_package_open_memory only: on success the package owns `bytes` (which
+   * must come from slm_alloc) and frees it in slm_package_destroy. On failure
+   * the caller still owns it. Default 0. */
+  int32_t take_ownership;
+} slm_open_params;
+
+SLM_API void slm_open_params_default(slm_open_params* p);
+
+/* Opens a package from bytes in memory; no copy is made (the tensors view the
+ * bytes, which must be 64-byte aligned, e.g. from slm_alloc, and must outlive
+ * the package unless ownership is taken). name (UTF-8, may be empty) appears in
+ * error messages. params may be NULL (defaults). On failure *out is untouched. */
+SLM_API slm_status slm_package_open_memory(const uint8_t* bytes, size_t size, const char* name,
+                                           size_t name_len, const slm_open_params* params,
+                                           slm_package** out);
+/* Opens (memory-maps) a package file. Native only: in wasm it fails with
+ * SLM_UNSUPPORTED (use slm_package_open_memory). */
+SLM_API slm_status slm_package_open_file(const char* path, size_t path_len,
+                                         const slm_open_params* params, slm_package** out);
+/* NULL is a no-op. Sessions of the package must be destroyed first. */
+SLM_API void slm_package_destroy(slm_package* pkg);
+
+/* Numbers a frontend needs without parsing JSON. */
+typedef struct slm_package_info {
+  int32_t vocab_size;
+  int32_t max_seq_len;
+  int32_t dim;
+  int32_t n_layers;
+  int32_t n_heads;
+  int32_t n_kv_heads;
+  int32_t bos_id; /* -1 if none */
+  int32_t eos_id; /* -1 if none */
+  uint64_t file_size;
+  uint64_t n_tensors;
+} slm_package_info;
+
+SLM_API slm_status slm_package_get_info(const slm_package* pkg, slm_package_info* out);
+/* A JSON object describing the package: file, file_size, package_digest,
+ * tokenizer_digest, config, tokenizer, provenance, metadata (free-form strings),
+ * tensors [{name, dtype, shape, bytes, sha256}]. Strings are data, never markup. */
+SLM_API slm_status slm_package_describe(const slm_package* pkg, char* buf, size_t cap,
+                                        size_t* len);
+/* The package digest (identity) as 64 lowercase hex characters. */
+SLM_API slm_status slm_package_digest(const slm_package* pkg, char* buf, size_t cap, size_t* len);
+
+/* ---- tokenizer --------------------------------------------------------- */
+
+/* add_bos: 1 prepend BOS, 0 do not, -1 as the tokenizer asks (the CLI's
+ * --prompt behaviour). Invalid UTF-8 fails with SLM_INVALID_ARGUMENT. ids out:
+ * (ids, cap, *n) as the buffer rule above. */
+SLM_API slm_status slm_tokenize(const slm_package* pkg, const char* text, size_t text_len,
+                                int32_t add_bos, int32_t* ids, size_t cap, size_t* n);
+/* Decodes ids to UTF-8 text (bytes that never complete become U+FFFD). Ids
+ * outside the vocab fail with SLM_INVALID_ARGUMENT. */
+SLM_API slm_status slm_detokenize(const slm_package* pkg, const int32_t* ids, size_t n_ids,
+                                  char* buf, size_t cap, size_t* len);
+
+/* ---- session ----------------------------------------------------------- */
+
+typedef struct slm_session slm_session;
+
+typedef struct slm_session_params {
+  int32_t n_ctx; /* context length in tokens; 0 = the model's. Default 0. */
+} slm_session_params;
+
+SLM_API void slm_session_params_default(slm_session_params* p);
+
+/* Allocates the KV cache and all scratch (no allocation per token later). The
+ * session starts with a greedy sampler. params may be NULL. */
+SLM_API slm_status slm_session_create(const slm_package* pkg, const slm_session_params* params,
+                                      slm_session** out);
+SLM_API void slm_session_destroy(slm_session* s);  /* NULL is a no-op */
+/* Back to position 0; ends a generation; keeps the sampler (its random stream
+ * continues; set the sampler again to restart it). */
+SLM_API slm_status slm_session_reset(slm_session* s);
+/* Tokens in the cache (the next position). -1 for NULL. */
+SLM_API int32_t slm_session_position(const slm_session* s);
+
+/* Runs ids at the current position; the logits are then the last one's. On
+ * failure (n == 0, id outside the vocab, context overflow) the session is
+ * unchanged. Ends a generation in progress. */
+SLM_API slm_status slm_session_prefill(slm_session* s, const int32_t* ids, size_t n);
+/* Zero-copy view of the [vocab] logits of the last position run, valid until
+ * the next call on this session. NULL (and *n = 0) before the first token. */
+SLM_API const float* slm_session_logits(const slm_session* s, size_t* n);
+
+/* ---- sampling ---------------------------------------------------------- */
+
+typedef struct slm_sampler_params {
+  float temperature; /* 0 = greedy (ties to the lowest id). Default 0. */
+  int32_t top_k;     /* 0 = off. Default 0. */
+  float top_p;       /* (0, 1]; 1 = off. Default 1. */
+  uint32_t reserved; /* must be 0 (padding made explicit) */
+  uint64_t seed;     /* PRNG seed. Default 0. */
+} slm_sampler_params;
+
+SLM_API void slm_sampler_params_default(slm_sampler_params* p);
+/* Replaces the session's sampler (buffers sized here) and restarts its random
+ * stream from seed. On failure (bad field, named in the message) the old
+ * sampler stays. */
+SLM_API slm_status slm_session_set_sampler(slm_session* s, const slm_sampler_params* p);
+/* Samples one id from the current logits with the session's sampler (one PRNG
+ * draw when temperature > 0). SLM_INVALID_ARGUMENT before the first token. */
+SLM_API slm_status slm_session_sample(slm_session* s, int32_t* id);
+
+/* ---- streaming generation ---------------------------------------------- */
+
+/* Same token stream as the C++ Generate() (and `slm generate`), one token per
+ * call so a caller (the browser) can stop at any point by not calling again.
+ *
+ * slm_generate_begin prefills the prompt from the current position and resets
+ * the text decoder and the counters. On failure (as slm_session_prefill, or
+ * max_new_tokens < 0) no generation is active and the session is unchanged.
+ * eos handling: the package's EOS stops generation and is not emitted. */
+SLM_API slm_status slm_generate_begin(slm_session* s, const int32_t* prompt, size_t n,
+                                      int32_t max_new_tokens);
+/* Produces the next token: *id >= 0 is a new token; *id == -1 means the
+ * generation has finished (stop_reason in the diagnostics says why) and every
+ * later call also returns -1. Each call also updates the text piece below and
+ * the diagnostics. Without an active generation: SLM_INVALID_ARGUMENT. A
+ * failing decode finishes the generation (stop_reason SLM_STOP_ERROR). */
+SLM_API slm_status slm_generate_next(slm_session* s, int32_t* id);
+/* The UTF-8 text completed by the last slm_generate_next (may be empty while a
+ * multi-byte character is incomplete; on the finishing call, whatever was held
+ * back). Zero-copy, valid until the next call on this session. */
+SLM_API const char* slm_generate_piece(const slm_session* s, size_t* len);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+enum {
+  SLM_STOP_NONE = -1,        /* generation running (or never started) */
+  SLM_STOP_EOS = 0,
+  SLM_STOP_MAX_TOKENS = 1,
+  SLM_STOP_CONTEXT_FULL = 2,
+  SLM_STOP_CALLER = 3,       /* a new prefill/begin/reset ended it */
+  SLM_STOP_ERROR = 4
+};
+
+/* Fixed layout (offsets are part of the ABI; web/slm.js reads them by name).
+ * Rates cover the current/last generation (prefill: prompt tokens / prefill
+ * time; decode: decoded tokens / decode time). */
+typedef struct slm_diagnostics {
+  double prefill_tok_s;        /*  0 */
+  double decode_tok_s;         /*  8 */
+  double prefill_ms;           /* 16 total prefill time */
+  double decode_ms;            /* 24 total decode time */
+  uint64_t package_bytes;      /* 32 the package buffer / mapping */
+  uint64_t session_bytes;      /* 40 KV cache + scratch of this session */
+  uint64_t linear_memory_bytes;/* 48 wasm linear memory size (0 natively) */
+  int32_t tokens_in_cache;     /* 56 */
+  int32_t n_ctx;               /* 60 */
+  int32_t prompt_tokens;       /* 64 */
+  int32_t generated_tokens;    /* 68 */
+  int32_t stop_reason;         /* 72 SLM_STOP_* */
+  int32_t adapter_count;       /* 76 applied adapters (0 until adapters land) */
+  char kernels[16];            /* 80 NUL-terminated kernel set name */
+  char assembly_checksum[72];  /* 96 hex of the assembled weights ("" until adapters land) */
+  uint32_t reserved[8];        /* 168 zero; room for later fields */
+} slm_diagnostics;             /* 200 bytes */
+
+/* Zero-copy view of the session's diagnostics, updated by every call on the
+ * session; valid while the session lives. NULL for NULL. */
+SLM_API const slm_diagnostics* slm_session_diagnostics(slm_session* s);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif  /* SLM_SLM_H_ */
