@@ -386,7 +386,10 @@ class PackageParser {
                          " but the last tensor ends at " + std::to_string(prev_end));
     }
     Status s = CheckModelTensors(p_->config_, p_->tensors_);
-    if (!s.ok()) return s.WithContext(r.source() + ": ");
+    if (!s.ok()) {
+      return s.WithContext(r.source() + " at offset " +
+                           std::to_string(Find(pkg::kSectionTensorTable)->offset) + ": ");
+    }
     return Status::Ok();
   }
 

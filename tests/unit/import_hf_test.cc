@@ -78,6 +78,7 @@ struct FixtureOptions {
   DType dtype = DType::kF32;  // F16 / BF16 to exercise widening
   std::string extra_config;   // appended to config.json members
   std::string rope_scaling = "null";
+  std::string architecture = "LlamaForCausalLM";
   std::function<void(std::vector<SafetensorsTensor>*)> edit;
 };
 
@@ -154,7 +155,7 @@ Fixture MakeFixture(const std::string& name, const FixtureOptions& o) {
   }
   char eps[32];
   std::snprintf(eps, sizeof eps, "%.9g", static_cast<double>(c.norm_eps));
-  std::string config = "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
+  std::string config = "{\n  \"architectures\": [\"" + o.architecture + "\"],\n"
       "  \"hidden_act\": \"silu\",\n  \"hidden_size\": " + std::to_string(c.dim) +
       ",\n  \"intermediate_size\": " + std::to_string(c.hidden_dim) +
       ",\n  \"num_hidden_layers\": " + std::to_string(c.n_layers) +
@@ -306,6 +307,42 @@ TEST(ImportHf, ErrorsNameFileTensorAndShapes) {
 
   hf = ImportHfFolder(test::TempPath("no_such_dir"), tok);
   EXPECT_FALSE(hf.ok());
+}
+
+TEST(ImportHf, Qwen2WithBiases) {
+  ASSERT_FALSE(test::ModelPath("stories260K.gguf").empty());
+  std::string tok = test::ModelPath("tok512.bin");
+  static std::vector<float> q_bias(64, 0.5f), kv_bias(32, -0.25f);
+  FixtureOptions o;
+  o.architecture = "Qwen2ForCausalLM";
+  o.edit = [](std::vector<SafetensorsTensor>* ts) {
+    for (int l = 0; l < 5; ++l) {
+      for (const char* n : {"q", "k", "v"}) {
+        SafetensorsTensor t;
+        t.name = "model.layers." + std::to_string(l) + ".self_attn." + n + "_proj.bias";
+        const std::vector<float>& v = n[0] == 'q' ? q_bias : kv_bias;
+        t.shape = {static_cast<int64_t>(v.size())};
+        t.data = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4);
+        ts->push_back(std::move(t));
+      }
+    }
+  };
+  Fixture f = MakeFixture("hf_qwen2", o);
+  auto hf = ImportHfFolder(f.dir, tok);
+  ASSERT_TRUE(hf.ok()) << hf.status().ToString();
+  EXPECT_EQ(hf->config.arch, "qwen2");
+  EXPECT_TRUE(hf->config.qkv_bias);
+  EXPECT_EQ(hf->config.rope_style, RopeStyle::kHalfSplit);
+  EXPECT_EQ(hf->tensors.size(), 63u);
+  EXPECT_EQ(hf->tensors[5].name, "blk.0.attn_q.bias");
+  EXPECT_EQ(std::memcmp(hf->tensors[5].bytes().data(), q_bias.data(), 256), 0);
+  EXPECT_TRUE(SerializePackage(*hf).ok());
+
+  o.edit = nullptr;  // qwen2 without biases
+  f = MakeFixture("hf_qwen2_nobias", o);
+  hf = ImportHfFolder(f.dir, tok);
+  ASSERT_FALSE(hf.ok());
+  EXPECT_NE(hf.status().message().find("attn_q.bias"), std::string::npos) << hf.status().message();
 }
 
 // The HF import (half-split RoPE, unpermuted q/k) and the GGUF import
