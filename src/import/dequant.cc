@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "quant/quant.h"
+
 namespace slm {
 
 float F16ToF32(uint16_t h) {
@@ -71,6 +73,11 @@ Status DequantizeToF32(DType t, std::span<const uint8_t> bytes, uint64_t n, std:
           y[j + 16] = d * static_cast<float>((p[2 + j] >> 4) - 8);
         }
       }
+      return Status::Ok();
+    case DType::kQ4_K:
+    case DType::kQ6_K:
+      // Super-block formats: src/quant holds the reference decoder.
+      quant::DequantizeRow(t, bytes, std::span<float>(y, n));
       return Status::Ok();
     default:
       return Unsupported(std::string("dequantizing ") + DTypeName(t) + " is not implemented");

@@ -21,7 +21,8 @@ float F16ToF32(uint16_t h);
 float Bf16ToF32(uint16_t h);
 
 // Decodes `bytes` of type t holding n_elements values into out (resized).
-// Supports f32, f16, bf16, q8_0, q4_0; Unsupported for the rest.
+// Supports f32, f16, bf16, q8_0, q4_0 (here) and q4_k, q6_k (via
+// src/quant's reference decoder); Unsupported for the rest.
 Status DequantizeToF32(DType t, std::span<const uint8_t> bytes, uint64_t n_elements,
                        std::vector<float>* out);
 

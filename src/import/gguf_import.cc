@@ -108,6 +108,10 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
   // Tensors: f32 stays a view; the rest is decoded to f32 (recorded in notes).
   std::set<std::string> converted;
   for (const GgufTensorInfo& ti : g->tensors()) {
+    if (ti.name == "rope_freqs.weight") {
+      return Unsupported(path + ": tensor 'rope_freqs.weight': per-dimension RoPE frequency "
+                         "scaling (Llama 3.1 style) is not supported");
+    }
     TensorData t;
     t.name = ti.name;
     t.shape.assign(ti.ne.rbegin(), ti.ne.rend());

@@ -9,8 +9,8 @@
 //            qwen2 -> half-split (NEOX) and q/k/v biases
 //   tied:    no output.weight -> tied_output
 // Tensor shapes are GGUF ne[] reversed ([out, in]). f32 tensors are views
-// into the mapped file (kept alive by the bundle); f16, bf16, q8_0 and q4_0
-// are dequantized to f32 until the quantized kernels land, and
+// into the mapped file (kept alive by the bundle); f16, bf16, q8_0, q4_0,
+// q4_k and q6_k are dequantized to f32 until the quantized kernels land, and
 // provenance.notes says so. Provenance carries the file's SHA-256.
 #pragma once
 

@@ -10,6 +10,7 @@
 #include "import/gguf.h"
 #include "import/import.h"
 #include "package/package.h"
+#include "quant/quant.h"
 #include "test_util.h"
 
 namespace slm {
@@ -51,8 +52,26 @@ TEST(Dequant, Q8_0AndQ4_0Blocks) {
     EXPECT_EQ(y[j + 16], 2.0f * ((15 - j) - 8)) << j;  // high nibbles: second half
   }
   EXPECT_FALSE(DequantizeToF32(DType::kQ8_0, q8, 64, &y).ok());  // size mismatch
-  EXPECT_EQ(DequantizeToF32(DType::kQ4_K, std::vector<uint8_t>(144), 256, &y).code(),
-            StatusCode::kUnsupported);
+}
+
+// Two independent decoders (this one and src/quant's) agree bit for bit.
+TEST(Dequant, AgreesWithQuantModule) {
+  std::vector<float> x(1024);
+  uint32_t s = 12345;
+  for (float& v : x) {
+    s = s * 1664525u + 1013904223u;
+    v = static_cast<float>(static_cast<int32_t>(s >> 8) - (1 << 23)) / (1 << 22);
+  }
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K, DType::kF16, DType::kBF16}) {
+    uint64_t nb = 0;
+    ASSERT_TRUE(DTypeBytes(t, x.size(), &nb));
+    std::vector<uint8_t> q(nb);
+    ASSERT_EQ(quant::QuantizeRow(t, x, q), nb) << DTypeName(t);
+    std::vector<float> mine, theirs(x.size());
+    ASSERT_TRUE(DequantizeToF32(t, q, x.size(), &mine).ok()) << DTypeName(t);
+    quant::DequantizeRow(t, q, theirs);
+    EXPECT_EQ(std::memcmp(mine.data(), theirs.data(), x.size() * 4), 0) << DTypeName(t);
+  }
 }
 
 // ---- GGUF re-writing: stories260K with some tensors in other types -----
@@ -122,6 +141,13 @@ std::vector<uint8_t> Encode(DType t, const float* x, size_t n, std::vector<float
       expect->resize(b + 32);
       for (int j = 0; j < 32; ++j) (*expect)[b + j] = d * static_cast<float>(q[j] - 8);
     }
+  } else if (t == DType::kQ4_K || t == DType::kQ6_K) {
+    uint64_t nb = 0;
+    EXPECT_TRUE(DTypeBytes(t, n, &nb));
+    o.resize(nb);
+    quant::QuantizeRow(t, std::span<const float>(x, n), o);
+    expect->resize(n);
+    quant::DequantizeRow(t, o, *expect);
   } else {
     o.resize(n * 4);
     std::memcpy(o.data(), x, n * 4);
@@ -271,12 +297,14 @@ TEST(ImportGguf, DequantizesOtherTypesAndNotesIt) {
     if (n == "output.weight") return DType::kF16;
     if (n == "blk.0.attn_q.weight") return DType::kQ8_0;
     if (n == "blk.1.ffn_up.weight") return DType::kQ4_0;
+    if (n == "blk.2.ffn_gate.weight") return DType::kQ4_K;  // 172 x 64 = 43 blocks of 256
+    if (n == "blk.3.attn_output.weight") return DType::kQ6_K;
     return DType::kF32;
   };
   std::string path = RewriteGguf("mixed.gguf", rw, &expect);
   auto b = ImportGguf(path);
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  EXPECT_EQ(b->provenance.notes, "bf16, f16, q4_0, q8_0 tensors dequantized to f32 on import");
+  EXPECT_EQ(b->provenance.notes, "bf16, f16, q4_0, q4_k, q6_k, q8_0 tensors dequantized to f32 on import");
   for (const TensorData& t : b->tensors) {
     EXPECT_EQ(t.dtype, DType::kF32);
     const std::vector<float>& want = expect.at(t.name);

@@ -305,6 +305,16 @@ TEST(ImportHf, ErrorsNameFileTensorAndShapes) {
   EXPECT_EQ(hf.status().code(), StatusCode::kNotFound);
   EXPECT_NE(hf.status().message().find("tokenizer.json"), std::string::npos);
 
+  // A real tokenizer.json is read when no override is given (GPT-2's is far
+  // larger than this model's vocabulary, which must be reported).
+  std::string gpt2 = test::ModelPath("gpt2-tokenizer.json");
+  ASSERT_FALSE(gpt2.empty());
+  std::filesystem::copy_file(gpt2, f.dir + "/tokenizer.json");
+  hf = ImportHfFolder(f.dir, "");
+  ASSERT_FALSE(hf.ok());
+  EXPECT_NE(hf.status().message().find("tokenizer has 50257 pieces, config.json vocab_size is 512"),
+            std::string::npos) << hf.status().message();
+
   hf = ImportHfFolder(test::TempPath("no_such_dir"), tok);
   EXPECT_FALSE(hf.ok());
 }
