@@ -8,6 +8,7 @@ namespace slm::cli {
 
 extern const CommandSpec kConvertSpec, kInspectSpec, kValidateSpec, kTokenizeSpec,
     kGenerateSpec, kLogitsSpec, kEvalSpec, kEvalCompareSpec, kReleaseSpec, kEvidenceSpec;
+extern const CommandSpec kQuantizeSpec, kSynthSpec, kBenchSpec;  // cmd_quant.cc
 
 Status RunConvert(const Args& a);
 Status RunInspect(const Args& a);
@@ -20,5 +21,8 @@ Status RunEval(const Args& a);
 Status RunEvalCompare(const Args& a);
 Status RunRelease(const Args& a);   // release build | release verify
 Status RunEvidence(const Args& a);  // evidence merge
+Status RunQuantize(const Args& a);
+Status RunSynth(const Args& a);
+Status RunBench(const Args& a);
 
 }  // namespace slm::cli

@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {&kTokenizeSpec, RunTokenize}, {&kGenerateSpec, RunGenerate}, {&kLogitsSpec, RunLogits},
     {&kEvalSpec, RunEval},         {&kEvalCompareSpec, RunEvalCompare}, {&kReleaseSpec, RunRelease},
     {&kEvidenceSpec, RunEvidence},
+    {&kQuantizeSpec, RunQuantize}, {&kSynthSpec, RunSynth},   {&kBenchSpec, RunBench},
 };
 
 void PrintTopHelp(FILE* out) {
