@@ -91,7 +91,8 @@ class Package {
  public:
   static StatusOr<std::unique_ptr<Package>> Open(const std::string& path,
                                                  PackageOpenOptions o = {});
-  // Bytes must outlive the Package (not copied).
+  // Bytes must outlive the Package (not copied). For in-place use they should
+  // be 64-byte aligned (as MappedFile's wasm buffer is); f32 tensors need 4.
   static StatusOr<std::unique_ptr<Package>> FromMemory(std::span<const uint8_t> bytes,
                                                        std::string name,
                                                        PackageOpenOptions o = {});

@@ -202,7 +202,10 @@ class PackageParser {
     // Sections must not overlap one another.
     std::vector<const PackageSection*> order;
     for (const auto& s : p_->sections_) order.push_back(&s);
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+    // Empty sections first at equal offsets, so they never "overlap".
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) {
+      return a->offset != b->offset ? a->offset < b->offset : a->size < b->size;
+    });
     // Bytes outside every section (alignment padding) must be zero, so no
     // byte of the file escapes the digests.
     uint64_t covered = dir_end;

@@ -202,6 +202,13 @@ TEST(Package, UnknownOptionalSectionIsSkippedAndHashed) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(t.status().message().find("id 100"), std::string::npos) << t.status().message();
+  // Empty extra sections (which may share an offset with the next section).
+  PackageExtraSection empties[2] = {{101, 0, {}}, {102, 0, {}}};
+  auto e = SerializePackage(b, empties);
+  ASSERT_TRUE(e.ok());
+  auto pe = Package::FromMemory(*e, "empty.slm");
+  ASSERT_TRUE(pe.ok()) << pe.status().ToString();
+  EXPECT_EQ((*pe)->sections().size(), 6u);
   // Bad extra ids are refused by the writer.
   PackageExtraSection clash{3, 0, {}};
   EXPECT_FALSE(SerializePackage(b, std::span<const PackageExtraSection>(&clash, 1)).ok());
