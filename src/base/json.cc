@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 #include "base/utf8.h"
 
@@ -39,6 +40,11 @@ const JsonValue* JsonValue::Find(std::string_view key) const {
 JsonValue& JsonValue::Append(JsonValue v) {
   items_.push_back(std::move(v));
   return items_.back();
+}
+
+JsonValue& JsonValue::AddUnique(std::string key, JsonValue v) {
+  members_.emplace_back(std::move(key), std::move(v));
+  return members_.back().second;
 }
 
 JsonValue& JsonValue::Set(std::string key, JsonValue v) {
@@ -143,6 +149,9 @@ class Parser {
     ++pos_;
     SkipWs();
     if (Consume("}")) return Status::Ok();
+    // A set, not Find(): vocab objects have 10^5 members, and a linear
+    // duplicate check would make parsing quadratic.
+    std::unordered_set<std::string> seen;
     while (true) {
       SkipWs();
       if (pos_ >= s_.size() || s_[pos_] != '"') return Error("expected a string key");
@@ -153,8 +162,8 @@ class Parser {
       SkipWs();
       JsonValue v;
       SLM_RETURN_IF_ERROR(Value(&v, depth + 1));
-      if (out->Find(key) != nullptr) return Error("duplicate key \"" + key + "\"");
-      out->Set(std::move(key), std::move(v));
+      if (!seen.insert(key).second) return Error("duplicate key \"" + key + "\"");
+      out->AddUnique(std::move(key), std::move(v));
       SkipWs();
       if (Consume("}")) return Status::Ok();
       if (!Consume(",")) return Error("expected ',' or '}' in object");

@@ -49,6 +49,9 @@ class JsonValue {
   // Mutators for building documents.
   JsonValue& Append(JsonValue v);                      // array
   JsonValue& Set(std::string key, JsonValue v);        // object (replaces)
+  // Object append without the duplicate search; the caller guarantees `key`
+  // is not present yet (the parser checks with a hash set).
+  JsonValue& AddUnique(std::string key, JsonValue v);
 
   // Typed member access with errors naming the key and the found type.
   StatusOr<std::string> GetString(std::string_view key) const;
