@@ -113,6 +113,7 @@ JsonValue IdentityJson(const Identity& id) {
   s.Set("top_p", Num(id.sampling.top_p));
   s.Set("seed", Num(static_cast<double>(id.sampling.seed)));
   o.Set("sampling", std::move(s));
+  o.Set("n_ctx", Num(id.n_ctx));
   o.Set("runtime_version", Str(id.runtime_version));
   if (id.shard_count > 1) {
     JsonValue sh = JsonValue::Object();

@@ -38,6 +38,7 @@ struct Identity {
   std::string cases_digest;       // SHA-256 of the cases file bytes
   int64_t cases_total = 0;        // cases in the file (all shards)
   SamplerConfig sampling;
+  int32_t n_ctx = 0;               // the session context the cases ran in
   std::string runtime_version;
   int32_t shard_index = 0, shard_count = 1;  // written only when shard_count > 1
 };

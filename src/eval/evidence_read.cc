@@ -126,6 +126,8 @@ class Reader {
     id->sampling.top_k = static_cast<int32_t>(top_k);
     id->sampling.top_p = static_cast<float>(top_p);
     id->sampling.seed = static_cast<uint64_t>(seed);
+    SLM_ASSIGN_OR_RETURN(int64_t n_ctx, Int(o, p, "n_ctx"));
+    id->n_ctx = static_cast<int32_t>(n_ctx);
     SLM_ASSIGN_OR_RETURN(id->runtime_version, Str(o, p, "runtime_version"));
     if (const JsonValue* sh = o.Find("shard")) {
       SLM_ASSIGN_OR_RETURN(int64_t si, Int(*sh, p + ".shard", "index"));

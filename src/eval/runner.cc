@@ -125,6 +125,7 @@ StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const 
   id.cases_digest = in.cases_digest;
   id.cases_total = static_cast<int64_t>(in.cases.size());
   id.sampling = in.sampling;
+  id.n_ctx = in.session->n_ctx();
   id.runtime_version = SLM_VERSION;
   id.shard_index = in.shard_index;
   id.shard_count = in.shard_count;

@@ -12,7 +12,9 @@
 #include "base/file.h"
 #include "base/sha256.h"
 #include "commands.h"
+#include "eval/compare.h"
 #include "eval/evidence.h"
+#include "eval/release.h"
 #include "eval/runner.h"
 #include "package/package.h"
 
@@ -88,14 +90,15 @@ StatusOr<std::pair<int32_t, int32_t>> ParseShard(const std::string& s) {
 }
 
 // "[=====>     ] 5/12 cases  3.2s  ETA 4.1s  1234 tok/s" redrawn in place on a
-// terminal; one line per 10% otherwise (logs stay short).
+// terminal; otherwise one line after the first case, per 10% and at the end
+// (logs stay short).
 class ProgressBar {
  public:
   explicit ProgressBar(bool quiet) : quiet_(quiet), tty_(isatty(2)) {}
   void Update(const eval::EvalProgress& p) {
     if (quiet_ || p.total == 0) return;
     int decile = static_cast<int>(p.done * 10 / p.total);
-    if (!tty_ && decile == last_decile_ && p.done != p.total) return;
+    if (!tty_ && decile == last_decile_ && p.done != 1 && p.done != p.total) return;
     last_decile_ = decile;
     const int width = 24;
     int filled = static_cast<int>(p.done * width / p.total);
@@ -119,7 +122,7 @@ Status WriteText(const std::string& path, const std::string& text) {
   return WriteFileAtomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-[[maybe_unused]] StatusOr<eval::Evidence> ReadEvidence(const std::string& path) {
+StatusOr<eval::Evidence> ReadEvidence(const std::string& path) {
   SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   return eval::ParseEvidence(text, path);
 }
@@ -180,10 +183,115 @@ Status RunEval(const Args& a) {
   return Status::Ok();
 }
 
-}  // namespace slm::cli
+Status RunEvalCompare(const Args& a) {
+  std::vector<eval::NamedEvidence> all;
+  for (const std::string& path : a.positional()) {
+    SLM_ASSIGN_OR_RETURN(eval::Evidence e, ReadEvidence(path));
+    all.push_back({std::filesystem::path(path).filename().string(), std::move(e)});
+  }
+  std::fputs(eval::CompareTable(all).c_str(), stdout);
+  if (a.Has("--svg")) {
+    SLM_RETURN_IF_ERROR(WriteText(a.Get("--svg"), eval::CompareSvg(all)));
+    std::printf("chart: %s\n", a.Get("--svg").c_str());
+  }
+  return Status::Ok();
+}
 
-namespace slm::cli {
-Status RunEvalCompare(const Args&) { return Unsupported("eval-compare: not yet"); }
-Status RunRelease(const Args&) { return Unsupported("release: not yet"); }
-Status RunEvidence(const Args&) { return Unsupported("evidence: not yet"); }
+namespace {
+
+Status ReleaseBuild(const Args& a) {
+  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
+  for (const char* f : {"--evidence", "--model", "--cases", "-o"}) {
+    if (!a.Has(f)) return InvalidArgument(std::string("slm release build needs ") + f);
+  }
+  const std::string dir = a.Get("-o");
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) return InvalidArgument("-o " + dir + ": already exists (a packet is written once)");
+  SLM_ASSIGN_OR_RETURN(std::string evidence, ReadFileToString(a.Get("--evidence")));
+  SLM_ASSIGN_OR_RETURN(std::string cases, ReadFileToString(a.Get("--cases")));
+  SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(a.Get("--model")));
+  const bool include_base = a.Has("--include-base");
+  SLM_ASSIGN_OR_RETURN(auto files, eval::BuildPacket(evidence, cases, *pkg, include_base));
+  if (!std::filesystem::create_directories(dir, ec)) return IoError(dir + ": cannot create directory: " + ec.message());
+  for (const eval::PacketFile& f : files) SLM_RETURN_IF_ERROR(WriteText(dir + "/" + f.path, f.bytes));
+  if (include_base) {
+    auto b = pkg->bytes();
+    SLM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + eval::kBaseName, b));
+  }
+  SLM_ASSIGN_OR_RETURN(std::string digest_line, ReadFileToString(dir + "/" + eval::kManifestDigestName));
+  std::printf("packet %s: %zu files%s\npacket digest (SHA-256 of manifest.json) %s\n", dir.c_str(),
+              files.size() + (include_base ? 1 : 0), include_base ? " (base included)" : "",
+              digest_line.substr(0, 64).c_str());
+  return Status::Ok();
+}
+
+Status ReleaseVerify(const Args& a) {
+  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
+  if (a.positional().size() != 2) return InvalidArgument("usage: slm release verify PACKET [--model PKG]");
+  const std::string dir = a.positional()[1];
+  if (!IsDirectory(dir)) return NotFound(dir + ": not a packet directory");
+  std::vector<std::string> listing;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) listing.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
+  }
+  if (ec) return IoError(dir + ": cannot list: " + ec.message());
+  auto read = [&](const std::string& path) -> StatusOr<std::string> {
+    if (!FileExists(dir + "/" + path)) return NotFound("missing from the packet");
+    return ReadFileToString(dir + "/" + path);
+  };
+  eval::PacketCheck check = eval::CheckPacket(read, listing);
+  auto fail = [](const std::vector<std::string>& problems, const std::string& what) {
+    for (const std::string& p : problems) std::printf("DIFFERS  %s\n", p.c_str());
+    return IntegrityError(what + ": " + std::to_string(problems.size()) + " difference(s), first: " + problems[0]);
+  };
+  if (!check.problems.empty()) return fail(check.problems, "packet integrity");
+  std::printf("packet %s: digest %s, every file matches the manifest\n", dir.c_str(), check.packet_digest.c_str());
+  std::string base_path = a.Get("--model");
+  if (base_path.empty()) {
+    if (!check.base_included) return InvalidArgument("the packet does not include the base: give --model PKG");
+    base_path = dir + "/" + eval::kBaseName;
+  }
+  SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(base_path));
+  ProgressBar bar(a.Has("--quiet"));
+  g_interrupted = 0;
+  auto old = std::signal(SIGINT, OnSigint);
+  auto diffs = eval::ReplayEvidence(check.evidence, check.cases_text, *pkg, [&](const eval::EvalProgress& p) { bar.Update(p); },
+                                    [] { return g_interrupted != 0; });
+  std::signal(SIGINT, old);
+  if (!diffs.ok()) return diffs.status();
+  if (!diffs->empty()) return fail(*diffs, "replay");
+  std::printf("replayed %zu cases on %s: every output, token id and log-likelihood is bit-identical\n",
+              check.evidence.cases.size(), pkg->digest_hex().c_str());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunRelease(const Args& a) {
+  const std::string& sub = a.positional()[0];
+  if (sub == "build") {
+    if (a.positional().size() != 1) return InvalidArgument("usage: slm release build --evidence E.json --model PKG --cases C.jsonl -o PACKET");
+    return ReleaseBuild(a);
+  }
+  if (sub == "verify") return ReleaseVerify(a);
+  return InvalidArgument("slm release: expected 'build' or 'verify', found '" + sub + "'");
+}
+
+Status RunEvidence(const Args& a) {
+  const std::string& sub = a.positional()[0];
+  if (sub != "merge") return InvalidArgument("slm evidence: expected 'merge', found '" + sub + "'");
+  if (!a.Has("-o")) return InvalidArgument("slm evidence merge needs -o MERGED.json");
+  std::vector<eval::Evidence> shards;
+  for (size_t i = 1; i < a.positional().size(); ++i) {
+    SLM_ASSIGN_OR_RETURN(eval::Evidence e, ReadEvidence(a.positional()[i]));
+    shards.push_back(std::move(e));
+  }
+  SLM_ASSIGN_OR_RETURN(eval::Evidence merged, eval::MergeEvidence(std::move(shards)));
+  SLM_RETURN_IF_ERROR(WriteText(a.Get("-o"), eval::SerializeEvidence(merged)));
+  PrintFitness(merged);
+  std::printf("merged evidence: %s\n", a.Get("-o").c_str());
+  return Status::Ok();
+}
+
 }  // namespace slm::cli
