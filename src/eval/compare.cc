@@ -76,7 +76,7 @@ std::string CompareTable(const std::vector<NamedEvidence>& all) {
   rows.push_back({"peak memory MiB (timing)", true,
                   [](const Evidence& e, const std::string&) { return double(e.timing.peak_memory_bytes) / 1048576.0; }, "%.1f", ""});
 
-  const size_t lw = 26, cw = 22;
+  const size_t lw = 26, cw = 24;
   std::string out = Pad("metric", lw);
   for (size_t i = 0; i < all.size(); ++i) {
     std::string name = "[";
@@ -131,7 +131,8 @@ std::string CompareSvg(const std::vector<NamedEvidence>& all) {
   const double bar = 14, gap = 18, left = 60, top = 40, h = 200;
   const double group_w = bar * static_cast<double>(all.size()) + gap;
   const double chart_w = group_w * static_cast<double>(groups.size());
-  const double ll_left = left + chart_w + 80, ll_w = (bar + 8) * static_cast<double>(all.size()) + 20;
+  const double ll_step = 46;  // wide enough for a "-1.507" label under each bar
+  const double ll_left = left + chart_w + 70, ll_w = std::max(240.0, ll_step * static_cast<double>(all.size()) + 20);
   const double width = ll_left + ll_w + 40, height = top + h + 70 + 18 * static_cast<double>(all.size());
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Fmt("%.0f", width) + "\" height=\"" +
                   Fmt("%.0f", height) + "\" font-family=\"sans-serif\" font-size=\"11\">\n";
@@ -171,7 +172,7 @@ std::string CompareSvg(const std::vector<NamedEvidence>& all) {
   for (size_t i = 0; i < all.size(); ++i) {
     const double v = all[i].evidence.fitness.mean_loglik;
     const double bh = h * v / lo;
-    const double x = ll_left + 10 + (bar + 8) * static_cast<double>(i);
+    const double x = ll_left + 10 + ll_step * static_cast<double>(i);
     s += "<rect x=\"" + Fmt("%.1f", x) + "\" y=\"" + Fmt("%.0f", top) + "\" width=\"" + Fmt("%.0f", bar) + "\" height=\"" +
          Fmt("%.1f", bh) + "\" fill=\"" + kColors[i % 8] + "\"/>\n";
     s += "<text x=\"" + Fmt("%.1f", x + bar / 2) + "\" y=\"" + Fmt("%.1f", top + bh + 12) + "\" text-anchor=\"middle\">" +
