@@ -63,7 +63,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Per thread natively; the wasm32-wasi reactor is single-threaded (and
+// wasi-libc has no __cxa_thread_atexit for a non-trivial thread_local).
+#if defined(__wasm__) && !defined(_REENTRANT)
+std::string g_last_error;
+#else
 thread_local std::string g_last_error;
+#endif
 
 slm_status Fail(const slm::Status& s) {
   g_last_error = s.ToString();

@@ -1,0 +1,53 @@
+// Shared by the node and browser tests: where the binaries, the wasm site and
+// the models are, the test package (made by the native CLI) and the native
+// CLI's reference runs. Anything missing is a failure that says what to do.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = process.env.SLM_CLI ?? path.join(ROOT, 'build/release/tools/cli/slm');
+// The built site: slm.wasm, slm-scalar.wasm and a copy of web/ (the wasm preset).
+export const SITE = process.env.SLM_WASM_DIR ?? path.join(ROOT, 'build/wasm/web');
+export const MODELS = process.env.SLM_MODELS_DIR ?? path.join(ROOT, '../shared/models');
+export const OUT = process.env.SLM_WEB_TEST_OUT ?? path.join(tmpdir(), `slm-web-test-${process.pid}`);
+
+export function requireFile(p, hint) {
+  if (!existsSync(p)) throw new Error(`missing ${p}: ${hint}`);
+  return p;
+}
+
+export function wasmBytes(simd = true) {
+  const f = path.join(SITE, simd ? 'slm.wasm' : 'slm-scalar.wasm');
+  return readFileSync(requireFile(f, 'build it with: cmake --preset wasm && cmake --build --preset wasm (or set SLM_WASM_DIR)'));
+}
+
+let made = null;
+// stories260K.slm converted by the native CLI (once per process).
+export function testPackage() {
+  if (made) return made;
+  requireFile(CLI, 'build the native CLI: cmake --preset release && cmake --build --preset release (or set SLM_CLI)');
+  const bin = requireFile(path.join(MODELS, 'stories260K.bin'), 'set SLM_MODELS_DIR (see scripts/models.sh)');
+  const tok = requireFile(path.join(MODELS, 'tok512.bin'), 'set SLM_MODELS_DIR (see scripts/models.sh)');
+  mkdirSync(OUT, { recursive: true });
+  const pkg = path.join(OUT, 'stories260K.slm');
+  execFileSync(CLI, ['convert', bin, '--tokenizer', tok, '-o', pkg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // A corrupted copy: one flipped byte in the last tensor.
+  const bytes = readFileSync(pkg);
+  bytes[bytes.length - 5] ^= 0x5a;
+  writeFileSync(path.join(OUT, 'corrupt.slm'), bytes);
+  made = pkg;
+  return pkg;
+}
+
+// The runs the tests compare against, both prompt [1] (BOS), 60 tokens.
+export const GREEDY = ['--prompt-ids', '1', '-n', '60'];
+export const SAMPLED = ['--prompt-ids', '1', '-n', '60', '--temp', '0.8', '--top-k', '40', '--top-p', '0.9', '--seed', '42'];
+export const SAMPLED_PARAMS = { temperature: 0.8, topK: 40, topP: 0.9, seed: 42 };
+
+export function nativeGenerate(args) {
+  const out = execFileSync(CLI, ['generate', testPackage(), ...args, '--json'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}

@@ -1,0 +1,148 @@
+// node --test tests/web/: web/slm.js drives slm.wasm (SIMD128 and scalar) in
+// Node and must give the native CLI's ids and text exactly.
+import assert from 'node:assert/strict';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+import { Slm, SlmError, Status, hasSimd128 } from '../../web/slm.js';
+import { GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, nativeGenerate, testPackage, wasmBytes } from './fixtures.mjs';
+
+const fileSource = (p) => ({ stream: createReadStream(p, { highWaterMark: 64 * 1024 }), size: statSync(p).size, name: path.basename(p) });
+
+async function run(simd, params) {
+  const slm = await Slm.load({ bytes: wasmBytes(simd), simd });
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const s = pkg.createSession();
+  if (params) s.setSampler(params);
+  const ids = [];
+  let text = '';
+  for (const step of s.generate([1], { maxTokens: 60 })) {
+    if (step.id >= 0) ids.push(step.id);
+    text += step.text;
+  }
+  return { slm, pkg, s, ids, text };
+}
+
+test('the module exports exactly the C ABI, memory and _initialize', () => {
+  const expected = readFileSync(path.join(SITE, 'exports.txt'), 'utf8').trim().split('\n');
+  for (const simd of [true, false]) {
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(wasmBytes(simd))).map((e) => e.name);
+    assert.deepEqual(names.sort(), ['_initialize', 'memory', ...expected].sort());
+  }
+});
+
+test('slm-scalar.wasm has no SIMD128 instructions, slm.wasm has; the probe validates here', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const count = (f) => {
+    let out;
+    try {
+      out = execFileSync('llvm-objdump-19', ['-d', path.join(SITE, f)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    } catch (e) {
+      throw new Error(`llvm-objdump-19 (Debian llvm-19) is needed to disassemble ${f}: ${e.message}`);
+    }
+    return (out.match(/\b(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\./g) ?? []).length;
+  };
+  assert.equal(count('slm-scalar.wasm'), 0);
+  assert.ok(count('slm.wasm') > 0);
+  assert.equal(hasSimd128(), true);
+});
+
+for (const simd of [true, false]) {
+  const kind = simd ? 'simd128' : 'scalar';
+
+  test(`${kind}: greedy ids and text equal the native CLI`, async () => {
+    const native = nativeGenerate(GREEDY);
+    const { slm, s, ids, text } = await run(simd);
+    assert.deepEqual(ids, native.ids);
+    assert.equal(text, native.text);
+    const d = s.diagnostics();
+    assert.equal(d.generatedTokens, 60);
+    assert.equal(d.tokensInCache, native.diagnostics.tokens_in_cache);
+    assert.equal(d.stopReason, 'max_tokens');
+    assert.equal(d.kernels, slm.kernels);
+    assert.ok(d.decodeTokS > 0 && d.linearMemoryBytes === slm.memoryBytes);
+  });
+
+  test(`${kind}: seeded sampling equals the native CLI`, async () => {
+    const native = nativeGenerate(SAMPLED);
+    const { ids, text } = await run(simd, SAMPLED_PARAMS);
+    assert.deepEqual(ids, native.ids);
+    assert.equal(text, native.text);
+  });
+}
+
+test('memory grows by the package size once, not twice', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const size = statSync(testPackage()).size;
+  const before = slm.memoryBytes;
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const grown = slm.memoryBytes - before;
+  assert.ok(grown >= size - 65536, `grew ${grown} for ${size}`);
+  assert.ok(grown < size * 1.5, `memory grew by ${grown} bytes for a ${size}-byte package: a second copy?`);
+  const s = pkg.createSession();
+  s.prefill([1]);
+  const l = s.logits();
+  assert.equal(l.buffer, slm.memory.buffer, 'logits are a view into wasm memory');
+  assert.equal(l.length, pkg.info.vocabSize);
+  assert.equal(s.diagnostics().packageBytes, size);
+});
+
+test('logits view equals the native CLI logits', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { CLI } = await import('./fixtures.mjs');
+  const native = JSON.parse(execFileSync(CLI, ['logits', testPackage(), '--prompt-ids', '1,403,407', '--json'], { encoding: 'utf8' }));
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const s = pkg.createSession();
+  s.prefill([1, 403, 407]);
+  assert.deepEqual(Array.from(s.logits()), native.logits.map(Math.fround));
+});
+
+test('tokenize / detokenize with UTF-8 measured in bytes', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const text = 'Once upon a time — café, 日本, 🙂.';
+  const ids = pkg.tokenize(text, true);
+  assert.equal(ids[0], 1);
+  assert.equal(pkg.detokenize(Array.from(ids).slice(1)), text);
+  const d = pkg.describe();
+  assert.equal(d.package_digest, pkg.digest);
+  assert.equal(d.config.vocab_size, 512);
+  assert.equal(slm.version, '0.1.0');
+});
+
+test('a corrupted package is an integrity error naming the tensor', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  testPackage();
+  const before = slm.memoryBytes;
+  await assert.rejects(slm.openPackage(fileSource(path.join(OUT, 'corrupt.slm'))), (e) => {
+    assert.ok(e instanceof SlmError);
+    assert.equal(e.code, Status.INTEGRITY_ERROR);
+    assert.match(e.message, /corrupt\.slm/);
+    return true;
+  });
+  // The buffer was freed: opening the good one reuses it.
+  await slm.openPackage(fileSource(testPackage()));
+  assert.ok(slm.memoryBytes - before < statSync(testPackage()).size * 1.5);
+});
+
+test('too large, truncated and garbage inputs are clear errors', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  await assert.rejects(slm.openPackage({ stream: [], size: 5e9, name: 'huge.slm' }),
+    (e) => e.code === Status.RESOURCE_EXHAUSTED && /huge\.slm/.test(e.message));
+  await assert.rejects(slm.openPackage({ stream: [new Uint8Array(10)], size: 20, name: 'short.slm' }),
+    (e) => e.code === Status.IO_ERROR && /10 of 20/.test(e.message));
+  await assert.rejects(slm.openPackage(new Uint8Array(300).fill(120), { name: 'junk.slm' }),
+    (e) => e.code === Status.FORMAT_ERROR && /junk\.slm/.test(e.message));
+});
+
+test('a module needing an import the shim lacks fails at instantiate, naming it', async () => {
+  // (module (import "wasi_snapshot_preview1" "path_open" (func)) (import "env" "foo" (func)))
+  const str = (s) => [s.length, ...new TextEncoder().encode(s)];
+  const imp = (m, n) => [...str(m), ...str(n), 0x00, 0x00];
+  const importsBody = [2, ...imp('wasi_snapshot_preview1', 'path_open'), ...imp('env', 'foo')];
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0,
+    2, importsBody.length, ...importsBody]);
+  await assert.rejects(Slm.load({ bytes }), /wasi_snapshot_preview1\.path_open, env\.foo/);
+});

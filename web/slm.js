@@ -1,0 +1,469 @@
+// slm.js: the JS side of slm.wasm (include/slm/slm.h). One handwritten ES
+// module, no dependencies, no emscripten. Works in Node >= 20, browsers and
+// Web Workers.
+//
+//   const slm = await Slm.load({ url: new URL('slm.wasm', import.meta.url) });
+//   const pkg = await slm.openPackage(fileOrResponseOrStream, { onProgress });
+//   const s = pkg.createSession();
+//   for (const { id, text } of s.generate(pkg.tokenize('Once', true), { maxTokens: 50 })) ...
+//
+// Rules this file keeps (docs/web.md): every typed-array view onto wasm memory
+// is re-derived after a call that may grow memory (mem() checks the buffer);
+// strings cross the boundary as UTF-8 bytes with byte lengths; the package is
+// streamed straight into one wasm buffer and used in place (no JS copy);
+// logits and diagnostics are read in place.
+
+export const Status = Object.freeze({
+  OK: 0, INVALID_ARGUMENT: 1, NOT_FOUND: 2, IO_ERROR: 3, FORMAT_ERROR: 4, UNSUPPORTED: 5,
+  OUT_OF_RANGE: 6, INTEGRITY_ERROR: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 9,
+});
+const STATUS_NAMES = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k]));
+export const StopReason = Object.freeze({
+  [-1]: 'running', 0: 'eos', 1: 'max_tokens', 2: 'context_full', 3: 'caller', 4: 'error',
+});
+
+/** A failed slm call: code (Status) and the library's message. */
+export class SlmError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'SlmError';
+    this.code = code;
+    this.codeName = STATUS_NAMES[code] ?? `status ${code}`;
+  }
+}
+
+/** Thrown if the module calls proc_exit (it never should: errors are values). */
+export class WasiExit extends Error {
+  constructor(code) { super(`slm.wasm called proc_exit(${code})`); this.exitCode = code; }
+}
+
+// Smallest module using a SIMD128 instruction (v128 result, i8x16.splat, i8x16.popcnt).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+export function hasSimd128() { return WebAssembly.validate(SIMD_PROBE); }
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
+
+// ---- struct layouts (offsets are part of the ABI; see slm.h) ------------
+const OPEN_PARAMS = { size: 8, verify_digests: 0, take_ownership: 4 };
+const SAMPLER_PARAMS = { size: 24, temperature: 0, top_k: 4, top_p: 8, reserved: 12, seed: 16 };
+const PACKAGE_INFO = {
+  size: 48, vocab_size: 0, max_seq_len: 4, dim: 8, n_layers: 12, n_heads: 16, n_kv_heads: 20,
+  bos_id: 24, eos_id: 28, file_size: 32, n_tensors: 40,
+};
+const DIAG = {
+  prefill_tok_s: 0, decode_tok_s: 8, prefill_ms: 16, decode_ms: 24, package_bytes: 32,
+  session_bytes: 40, linear_memory_bytes: 48, tokens_in_cache: 56, n_ctx: 60, prompt_tokens: 64,
+  generated_tokens: 68, stop_reason: 72, adapter_count: 76, kernels: 80, assembly_checksum: 96,
+};
+const SCRATCH_BYTES = 256;  // out-params: handles, lengths, ids, params structs
+
+// ---- the WASI shim: exactly the imports slm.wasm needs ------------------
+const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_SPIPE = 70;
+
+function makeWasi(getMemory, { env = {}, log = (s) => console.error(s) } = {}) {
+  const envBytes = Object.entries(env).map(([k, v]) => enc.encode(`${k}=${v}\0`));
+  const view = () => new DataView(getMemory().buffer);  // fresh: memory may have grown
+  const now = (id) => (id === 0 ? BigInt(Date.now()) * 1000000n
+    : BigInt(Math.round(performance.now() * 1e6)));
+  const pending = { 1: '', 2: '' };
+  return {
+    environ_sizes_get(countPtr, sizePtr) {
+      const v = view();
+      v.setUint32(countPtr, envBytes.length, true);
+      v.setUint32(sizePtr, envBytes.reduce((n, b) => n + b.length, 0), true);  // UTF-8 bytes
+      return ERRNO_SUCCESS;
+    },
+    environ_get(ptrsPtr, bufPtr) {
+      const v = view();
+      const mem = new Uint8Array(getMemory().buffer);
+      for (const [i, b] of envBytes.entries()) {
+        v.setUint32(ptrsPtr + 4 * i, bufPtr, true);
+        mem.set(b, bufPtr);
+        bufPtr += b.length;
+      }
+      return ERRNO_SUCCESS;
+    },
+    clock_time_get(id, _precision, outPtr) {
+      view().setBigUint64(outPtr, now(id), true);
+      return ERRNO_SUCCESS;
+    },
+    fd_write(fd, iovs, iovsLen, nwrittenPtr) {
+      if (fd !== 1 && fd !== 2) return ERRNO_BADF;
+      const v = view();
+      let n = 0, text = '';
+      for (let i = 0; i < iovsLen; i++) {
+        const p = v.getUint32(iovs + 8 * i, true), len = v.getUint32(iovs + 8 * i + 4, true);
+        text += dec.decode(new Uint8Array(v.buffer, p, len), { stream: true });
+        n += len;
+      }
+      const lines = (pending[fd] + text).split('\n');
+      pending[fd] = lines.pop();
+      for (const line of lines) log(`slm.wasm fd ${fd}: ${line}`);
+      v.setUint32(nwrittenPtr, n, true);
+      return ERRNO_SUCCESS;
+    },
+    fd_seek() { return ERRNO_SPIPE; },
+    fd_close() { return ERRNO_BADF; },
+    proc_exit(code) { throw new WasiExit(code); },
+  };
+}
+
+// Instantiates `module` with our imports; names every import we do not provide.
+async function instantiate(module, opts) {
+  let memory = null;
+  const wasi = makeWasi(() => memory, opts);
+  const provided = { wasi_snapshot_preview1: wasi };
+  const missing = WebAssembly.Module.imports(module)
+    .filter((i) => typeof provided[i.module]?.[i.name] !== 'function')
+    .map((i) => `${i.module}.${i.name}`);
+  if (missing.length) {
+    throw new Error(`slm.js: slm.wasm needs imports this shim does not provide: ${missing.join(', ')}`);
+  }
+  const instance = await WebAssembly.instantiate(module, provided);
+  memory = instance.exports.memory;
+  instance.exports._initialize();  // WASI reactor: run static constructors once
+  return instance;
+}
+
+async function fetchBytes(url) {
+  if (typeof process !== 'undefined' && process.versions?.node && String(url).startsWith('file:')) {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(new URL(url));
+  }
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`slm.js: fetching ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+export class Slm {
+  /**
+   * Loads slm.wasm (SIMD128) or slm-scalar.wasm. opts: {url} (directory or
+   * file of slm.wasm; default next to this file), {bytes} (module bytes),
+   * {simd: 'auto'|true|false}, {env}, {log}.
+   */
+  static async load(opts = {}) {
+    const simd = opts.simd === undefined || opts.simd === 'auto' ? hasSimd128() : !!opts.simd;
+    let bytes = opts.bytes;
+    if (!bytes) {
+      const base = opts.url ?? new URL('./', import.meta.url);
+      const file = simd ? 'slm.wasm' : 'slm-scalar.wasm';
+      const href = String(base);
+      bytes = await fetchBytes(href.endsWith('.wasm') ? href : new URL(file, href.endsWith('/') ? href : href + '/'));
+    }
+    const module = await WebAssembly.compile(bytes);
+    return new Slm(await instantiate(module, opts), simd);
+  }
+
+  constructor(instance, simd) {
+    this.exports = instance.exports;
+    this.memory = instance.exports.memory;
+    this.simd = simd;
+    this._buffer = null;
+    this._u8 = null;
+    this._dv = null;
+    this.scratch = this.exports.slm_alloc(SCRATCH_BYTES);
+    if (!this.scratch) throw new SlmError(Status.RESOURCE_EXHAUSTED, 'slm.js: no memory for scratch');
+  }
+
+  // Views onto wasm memory, re-derived whenever the buffer changed (growth).
+  u8() { this._refresh(); return this._u8; }
+  dv() { this._refresh(); return this._dv; }
+  _refresh() {
+    if (this._buffer !== this.memory.buffer) {
+      this._buffer = this.memory.buffer;
+      this._u8 = new Uint8Array(this._buffer);
+      this._dv = new DataView(this._buffer);
+    }
+  }
+
+  get version() { return this.cstr(this.exports.slm_version()); }
+  get kernels() { return this.cstr(this.exports.slm_kernels_name()); }
+  get memoryBytes() { return this.memory.buffer.byteLength; }
+
+  // NUL-terminated string at ptr (static storage in the module).
+  cstr(ptr) {
+    const u8 = this.u8();
+    let end = ptr;
+    while (u8[end] !== 0) end++;
+    return dec.decode(u8.subarray(ptr, end));
+  }
+  lastError() {
+    const p = this.exports.slm_last_error(), n = this.exports.slm_last_error_length();
+    return dec.decode(this.u8().subarray(p, p + n));
+  }
+  check(code) {
+    if (code !== Status.OK) throw new SlmError(code, this.lastError());
+  }
+  alloc(size) {
+    const p = this.exports.slm_alloc(size);
+    if (!p) {
+      throw new SlmError(Status.RESOURCE_EXHAUSTED,
+        `cannot allocate ${size} bytes in wasm memory (now ${this.memoryBytes} bytes; wasm32 limit 4 GiB)`);
+    }
+    return p;
+  }
+  free(p) { this.exports.slm_free(p); }
+
+  // Calls fn(ptr, byteLength) with str's UTF-8 bytes in wasm memory.
+  withString(str, fn) {
+    const bytes = enc.encode(str);
+    const p = this.alloc(Math.max(bytes.length, 1));
+    try {
+      this.u8().set(bytes, p);
+      return fn(p, bytes.length);
+    } finally { this.free(p); }
+  }
+  withIds(ids, fn) {
+    const n = ids.length;
+    const p = this.alloc(Math.max(n * 4, 4));
+    try {
+      new Int32Array(this.memory.buffer, p, n).set(ids);
+      return fn(p, n);
+    } finally { this.free(p); }
+  }
+  // The (buf, cap, *len) rule: ask for the size, then fill. call(buf, cap,
+  // lenPtr) counts in elements of elemBytes; returns a copy of the bytes.
+  readOut(call, elemBytes = 1) {
+    const lenPtr = this.scratch;
+    const code = call(0, 0, lenPtr);
+    if (code === Status.OK) return new Uint8Array(0);
+    if (code !== Status.OUT_OF_RANGE) this.check(code);
+    const len = this.dv().getUint32(lenPtr, true);
+    const p = this.alloc(Math.max(len * elemBytes, 1));
+    try {
+      this.check(call(p, len, lenPtr));
+      return this.u8().slice(p, p + len * elemBytes);
+    } finally { this.free(p); }
+  }
+
+  /**
+   * Opens a package, streaming its bytes into one buffer in wasm memory.
+   * source: File/Blob, Response, URL string/URL (fetched), Uint8Array, or
+   * {stream: ReadableStream | async iterable of Uint8Array, size, name}.
+   * opts: {name, onProgress(loaded, total), verifyDigests = true}.
+   */
+  async openPackage(source, opts = {}) {
+    const { stream, size, name } = await resolveSource(source, opts.name);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new SlmError(Status.INVALID_ARGUMENT, `${name}: unknown size (the server sent no Content-Length)`);
+    }
+    if (size > 0xffffffff - this.memoryBytes) {
+      throw new SlmError(Status.RESOURCE_EXHAUSTED,
+        `${name}: ${size} bytes do not fit in wasm32 memory (4 GiB, ${this.memoryBytes} in use)`);
+    }
+    const ptr = this.alloc(Math.max(size, 1));
+    let loaded = 0;
+    try {
+      opts.onProgress?.(0, size);
+      for await (const chunk of stream) {
+        const c = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
+        if (loaded + c.length > size) {
+          throw new SlmError(Status.FORMAT_ERROR, `${name}: more than the ${size} bytes announced`);
+        }
+        this.u8().set(c, ptr + loaded);
+        loaded += c.length;
+        opts.onProgress?.(loaded, size);
+      }
+      if (loaded !== size) {
+        throw new SlmError(Status.IO_ERROR, `${name}: got ${loaded} of ${size} bytes`);
+      }
+      return this.openPackageAt(ptr, size, name, opts);
+    } catch (e) {
+      this.free(ptr);
+      throw e;
+    }
+  }
+
+  // Opens bytes already at ptr (from alloc); the package takes ownership on success.
+  openPackageAt(ptr, size, name, opts = {}) {
+    const params = this.scratch + 16, out = this.scratch + 8;
+    this.exports.slm_open_params_default(params);
+    const dv = this.dv();
+    dv.setInt32(params + OPEN_PARAMS.verify_digests, opts.verifyDigests === false ? 0 : 1, true);
+    dv.setInt32(params + OPEN_PARAMS.take_ownership, 1, true);
+    const code = this.withString(name, (np, nl) =>
+      this.exports.slm_package_open_memory(ptr, size, np, nl, params, out));
+    this.check(code);
+    return new Package(this, this.dv().getUint32(out, true), name);
+  }
+}
+
+async function resolveSource(source, name) {
+  if (typeof source === 'string' || source instanceof URL) {
+    const r = await fetch(source);
+    if (!r.ok) throw new SlmError(Status.NOT_FOUND, `${source}: HTTP ${r.status} ${r.statusText}`);
+    return resolveSource(r, name ?? String(source).split('/').pop());
+  }
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    const len = source.headers.get('Content-Length');
+    return { stream: iterate(source.body), size: len === null ? NaN : Number(len), name: name ?? (source.url || 'package') };
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    return { stream: iterate(source.stream()), size: source.size, name: name ?? source.name ?? 'package' };
+  }
+  if (source instanceof Uint8Array) {
+    return { stream: [source], size: source.length, name: name ?? 'package' };
+  }
+  if (source && source.stream) {
+    const s = source.stream;
+    return { stream: s.getReader ? iterate(s) : s, size: source.size, name: name ?? source.name ?? 'package' };
+  }
+  throw new SlmError(Status.INVALID_ARGUMENT, 'openPackage: expected a File, Response, URL, Uint8Array or {stream, size}');
+}
+
+async function* iterate(readable) {
+  const reader = readable.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally { reader.releaseLock(); }
+}
+
+export class Package {
+  constructor(slm, handle, name) {
+    this.slm = slm;
+    this.handle = handle;
+    this.name = name;
+    const p = slm.scratch + 16, x = slm.exports;
+    slm.check(x.slm_package_get_info(handle, p));
+    const dv = slm.dv(), I = PACKAGE_INFO, i32 = (o) => dv.getInt32(p + o, true);
+    this.info = {
+      vocabSize: i32(I.vocab_size), maxSeqLen: i32(I.max_seq_len), dim: i32(I.dim),
+      nLayers: i32(I.n_layers), nHeads: i32(I.n_heads), nKvHeads: i32(I.n_kv_heads),
+      bosId: i32(I.bos_id), eosId: i32(I.eos_id),
+      fileSize: Number(dv.getBigUint64(p + I.file_size, true)),
+      nTensors: Number(dv.getBigUint64(p + I.n_tensors, true)),
+    };
+  }
+  _h() {
+    if (!this.handle) throw new SlmError(Status.INVALID_ARGUMENT, `${this.name}: package destroyed`);
+    return this.handle;
+  }
+  /** The package description (metadata, digests, tensors) as an object. */
+  describe() {
+    const h = this._h();
+    return JSON.parse(dec.decode(this.slm.readOut((b, c, l) => this.slm.exports.slm_package_describe(h, b, c, l))));
+  }
+  get digest() {
+    const h = this._h();
+    return dec.decode(this.slm.readOut((b, c, l) => this.slm.exports.slm_package_digest(h, b, c, l)));
+  }
+  /** addBos: true, false, or 'default' (as the tokenizer asks). Returns Int32Array (a copy). */
+  tokenize(text, addBos = 'default') {
+    const h = this._h(), s = this.slm, flag = addBos === 'default' ? -1 : addBos ? 1 : 0;
+    return s.withString(text, (tp, tl) => {
+      const bytes = s.readOut((b, c, l) => s.exports.slm_tokenize(h, tp, tl, flag, b, c, l), 4);
+      return new Int32Array(bytes.buffer, 0, bytes.length >>> 2);
+    });
+  }
+  detokenize(ids) {
+    const h = this._h(), s = this.slm;
+    return s.withIds(ids, (ip, n) =>
+      dec.decode(s.readOut((b, c, l) => s.exports.slm_detokenize(h, ip, n, b, c, l))));
+  }
+  createSession({ nCtx = 0 } = {}) {
+    const s = this.slm, out = s.scratch + 8, params = s.scratch + 16;
+    s.exports.slm_session_params_default(params);
+    s.dv().setInt32(params, nCtx, true);
+    s.check(s.exports.slm_session_create(this._h(), params, out));
+    return new Session(this, s.dv().getUint32(out, true));
+  }
+  destroy() {
+    if (this.handle) this.slm.exports.slm_package_destroy(this.handle);
+    this.handle = 0;
+  }
+}
+
+export class Session {
+  constructor(pkg, handle) {
+    this.pkg = pkg;
+    this.slm = pkg.slm;
+    this.handle = handle;
+    this.diagPtr = this.slm.exports.slm_session_diagnostics(handle);
+  }
+  _h() {
+    if (!this.handle) throw new SlmError(Status.INVALID_ARGUMENT, 'session destroyed');
+    return this.handle;
+  }
+  get position() { return this.slm.exports.slm_session_position(this._h()); }
+  reset() { this.slm.check(this.slm.exports.slm_session_reset(this._h())); }
+  prefill(ids) {
+    const s = this.slm, h = this._h();
+    s.check(s.withIds(ids, (p, n) => s.exports.slm_session_prefill(h, p, n)));
+  }
+  /** Zero-copy Float32Array over the logits in wasm memory; valid until the next call. */
+  logits() {
+    const s = this.slm, nPtr = s.scratch;
+    const p = s.exports.slm_session_logits(this._h(), nPtr);
+    if (!p) return new Float32Array(0);
+    return new Float32Array(s.memory.buffer, p, s.dv().getUint32(nPtr, true));
+  }
+  /** {temperature = 0, topK = 0, topP = 1, seed = 0}; seed may be a number or BigInt. */
+  setSampler({ temperature = 0, topK = 0, topP = 1, seed = 0 } = {}) {
+    const s = this.slm, p = s.scratch + 64, S = SAMPLER_PARAMS;
+    s.exports.slm_sampler_params_default(p);
+    const dv = s.dv();
+    dv.setFloat32(p + S.temperature, temperature, true);
+    dv.setInt32(p + S.top_k, topK, true);
+    dv.setFloat32(p + S.top_p, topP, true);
+    dv.setBigUint64(p + S.seed, BigInt.asUintN(64, BigInt(seed)), true);
+    s.check(s.exports.slm_session_set_sampler(this._h(), p));
+  }
+  sample() {
+    const s = this.slm;
+    s.check(s.exports.slm_session_sample(this._h(), s.scratch));
+    return s.dv().getInt32(s.scratch, true);
+  }
+  begin(promptIds, maxTokens) {
+    const s = this.slm, h = this._h();
+    s.check(s.withIds(promptIds, (p, n) => s.exports.slm_generate_begin(h, p, n, maxTokens)));
+  }
+  /** One step: {id, text}; id -1 (with the last held-back text) when finished. */
+  next() {
+    const s = this.slm, h = this._h();
+    s.check(s.exports.slm_generate_next(h, s.scratch));
+    const id = s.dv().getInt32(s.scratch, true);
+    const p = s.exports.slm_generate_piece(h, s.scratch + 4);
+    const len = s.dv().getUint32(s.scratch + 4, true);
+    return { id, text: dec.decode(s.u8().subarray(p, p + len)) };
+  }
+  /** Generator over tokens; stop early by leaving the loop. */
+  *generate(promptIds, { maxTokens = 256 } = {}) {
+    this.begin(promptIds, maxTokens);
+    for (;;) {
+      const step = this.next();
+      if (step.id < 0) {
+        if (step.text) yield step;
+        return;
+      }
+      yield step;
+    }
+  }
+  /** A plain object read in place from the session's diagnostics struct. */
+  diagnostics() {
+    const s = this.slm, x = s.exports.slm_session_diagnostics(this._h());
+    const dv = s.dv(), u8 = s.u8(), D = DIAG;
+    const f64 = (o) => dv.getFloat64(x + o, true), u64 = (o) => Number(dv.getBigUint64(x + o, true));
+    const i32 = (o) => dv.getInt32(x + o, true);
+    const str = (o, n) => { const b = u8.subarray(x + o, x + o + n); const z = b.indexOf(0); return dec.decode(z < 0 ? b : b.subarray(0, z)); };
+    return {
+      prefillTokS: f64(D.prefill_tok_s), decodeTokS: f64(D.decode_tok_s),
+      prefillMs: f64(D.prefill_ms), decodeMs: f64(D.decode_ms),
+      packageBytes: u64(D.package_bytes), sessionBytes: u64(D.session_bytes),
+      linearMemoryBytes: u64(D.linear_memory_bytes), tokensInCache: i32(D.tokens_in_cache),
+      nCtx: i32(D.n_ctx), promptTokens: i32(D.prompt_tokens), generatedTokens: i32(D.generated_tokens),
+      stopReason: StopReason[i32(D.stop_reason)] ?? String(i32(D.stop_reason)),
+      adapterCount: i32(D.adapter_count), kernels: str(D.kernels, 16),
+      assemblyChecksum: str(D.assembly_checksum, 72),
+    };
+  }
+  destroy() {
+    if (this.handle) this.slm.exports.slm_session_destroy(this.handle);
+    this.handle = 0;
+  }
+}
