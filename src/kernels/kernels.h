@@ -13,6 +13,35 @@
 // 0-3 and 4-7) reduced as: hi half + lo half, then movehl, then the last pair.
 // No fused multiply-add anywhere (-ffp-contract=off).
 //
+// Weight formats (rows of `in` values, layouts in quant/blocks.h):
+//   f32, f16, bf16: each row is the 8-lane-order dot of the row (f16/bf16
+//     widened exactly to f32) with f32 activations.
+//   q8_0, q4_0 (32-value blocks): the activations are first quantized to
+//     ActQ8x32 blocks (below); for block b of the row, with integer codes
+//     w (q8_0: qs; q4_0: nibble - 8) and activation codes a:
+//       p[l] = sum_{i=0..3} w[4l + i] * a[4l + i]          (int32, exact; l = 0..7)
+//       s    = Fp16ToF32(w.d) * act.d                       (one rounded product)
+//       acc[l] = acc[l] + s * float(p[l])
+//     result = Reduce8(acc) (the 8-lane reduction above). Lane l of an AVX2
+//     register after maddubs + madd holds exactly p[l].
+//   q4_k, q6_k (256-value super-blocks): activations are ActQ8x256 blocks; for
+//     super-block b, with 32-value chunks c = 0..7 and lane l = 0..7:
+//       p[c][l] = sum_{i=0..3} v[32c + 4l + i] * a[32c + 4l + i]   (int32)
+//       q4_k: v = 4-bit code, sub-block c has 6-bit scale sc[c] and min m[c]
+//             L[l] = sum_c sc[c] * p[c][l];  M = sum_c m[c] * act.bsums[c]
+//             acc[l] = acc[l] + (Fp16ToF32(d) * act.d) * float(L[l])
+//             mins   = mins + (Fp16ToF32(dmin) * act.d) * float(M)
+//       q6_k: v = 6-bit code - 32, 16-value sub-block k has int8 scale sc[k]
+//             L[l] = sum_c sc[(32c + 4l) / 16] * p[c][l]
+//             acc[l] = acc[l] + (Fp16ToF32(d) * act.d) * float(L[l])
+//     result = Reduce8(acc) - mins (q4_k), Reduce8(acc) (q6_k).
+//   Integer sums are exact, so an ISA may compute them in any order; only the
+//   float steps above are fixed.
+//
+// Activation quantization (ActQ8x32 per 32 values, ActQ8x256 per 256):
+//   amax = max |x|; d = amax / 127; id = amax > 0 ? 127 / amax : 0
+//   a[i] = RoundHalfEven(x[i] * id) (|.| <= 127); bsums[c] = sum of a over chunk c.
+//
 // Elementwise formulas (each a fixed sequence of rounded IEEE operations):
 //   rmsnorm:  inv = 1 / Sqrt(sumsq / n + eps); out[i] = w[i] * (x[i] * inv)
 //   softmax:  m = max x; e[i] = Exp(x[i] - m); s = 8-lane sum of e; x[i] = e[i] / s
@@ -29,14 +58,48 @@
 #include <cstdint>
 
 #include "model/config.h"
+#include "model/tensor.h"
 
 namespace slm {
+
+// Quantized activations (our own layouts, not ggml's: the scale is f32).
+struct ActQ8x32 {
+  float d;
+  int8_t qs[32];
+};
+static_assert(sizeof(ActQ8x32) == 36);
+struct ActQ8x256 {
+  float d;
+  int16_t bsums[8];  // sum of qs over each 32-value chunk
+  int8_t qs[256];
+};
+static_assert(sizeof(ActQ8x256) == 276);
+
+// The weight formats the matmul entries cover, in KernelTable::matmul order.
+enum class WeightFormat : int32_t { kF32, kF16, kBF16, kQ8_0, kQ4_0, kQ4_K, kQ6_K, kCount };
+// false for a dtype without a matmul (then *f is untouched).
+bool WeightFormatOf(DType t, WeightFormat* f);
+// What the activations of a format look like.
+enum class ActFormat : int32_t { kF32, kQ8x32, kQ8x256 };
+ActFormat ActFormatOf(WeightFormat f);
+// Bytes of one activation vector of n values in `a` (n a multiple of the block).
+int64_t ActBytes(ActFormat a, int32_t n);
+
+// Y = W X for rows [r0, r1) of W and n_tok activation vectors:
+//   y[t * y_stride + r] = row r of W . activation t     (t < n_tok, r0 <= r < r1)
+// w: the whole matrix (row r at w + r * row_bytes, `in` values per row);
+// x: activation t at x + t * x_stride bytes, in ActFormatOf(format).
+// Results do not depend on r0/r1/n_tok: each output is the documented dot.
+using MatMulFn = void (*)(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x,
+                          int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+// x[n] -> n / block activation blocks at xq (ActBytes bytes).
+using QuantizeActFn = void (*)(const float* x, uint8_t* xq, int32_t n);
 
 struct KernelTable {
   const char* name;  // "scalar", "avx2", "simd128"
   // 8-lane-order dot product of a[n] and b[n].
   float (*dot)(const float* a, const float* b, int32_t n);
-  // y[out] = W[out, in] x[in], W row-major; each row is dot(W[r], x, in).
+  // y[out] = W[out, in] x[in], W row-major f32; each row is dot(W[r], x, in).
   void (*matvec)(float* y, const float* w, const float* x, int32_t out, int32_t in);
   // out[n] = rmsnorm(x[n]) * w[n]; out may alias x.
   void (*rmsnorm)(float* out, const float* x, const float* w, int32_t n, float eps);
@@ -55,13 +118,24 @@ struct KernelTable {
   void (*attention)(float* out, const float* q, const float* k_cache, const float* v_cache,
                     float* scores, int32_t n_pos, int32_t n_heads, int32_t n_kv_heads,
                     int32_t head_dim);
+  // Activation quantizers (n a multiple of 32 / 256).
+  QuantizeActFn quantize_q8x32;
+  QuantizeActFn quantize_q8x256;
+  // Indexed by WeightFormat.
+  MatMulFn matmul[static_cast<int>(WeightFormat::kCount)];
 };
 
 // The scalar reference table (always available).
 const KernelTable& ScalarKernels();
-// The table chosen once at first use: the best the CPU supports, or the one
-// named by the environment variable SLM_KERNELS ("scalar"; unknown names fall
-// back to the default and are reported by KernelSelectionNote()).
+// Every table this build and this CPU can run, scalar first (for tests).
+int AvailableKernelTables(const KernelTable** out, int max);
+// A table by name ("scalar", "avx2", "simd128"), nullptr if not built or not
+// supported by this CPU.
+const KernelTable* FindKernels(const char* name);
+// The table chosen once at first use: the best the CPU supports (cpuid: AVX2 +
+// FMA + F16C -> avx2; wasm builds: simd128), or the one named by the
+// environment variable SLM_KERNELS. A name that is unknown or unsupported here
+// falls back to the default and says so in KernelSelectionNote().
 const KernelTable& Kernels();
 // Why Kernels() chose what it chose (for diagnostics), e.g. "scalar (SLM_KERNELS=scalar)".
 const char* KernelSelectionNote();

@@ -1,6 +1,9 @@
 #include "runtime/session.h"
 
 #include <string>
+#if !defined(__wasi__)
+#include <thread>
+#endif
 
 #include "base/byte_reader.h"
 #include "base/math.h"
@@ -13,7 +16,20 @@ StatusOr<std::unique_ptr<Session>> Session::Create(const Model& m, SessionOption
     return InvalidArgument("session n_ctx = " + std::to_string(o.n_ctx) + ", expected 0..." +
                            std::to_string(c.max_seq_len) + " (the model's context length)");
   }
+  if (o.n_threads < 0) {
+    return InvalidArgument("session n_threads = " + std::to_string(o.n_threads) +
+                           ", expected 0 (default) or a positive count");
+  }
   const int32_t n_ctx = o.n_ctx == 0 ? c.max_seq_len : o.n_ctx;
+  int32_t n_threads = o.n_threads;
+#if defined(__wasi__)
+  n_threads = 1;  // no threads in wasm32-wasi builds
+#else
+  if (n_threads == 0) {
+    const unsigned hw = std::thread::hardware_concurrency();
+    n_threads = hw == 0 ? 1 : hw > 4 ? 4 : static_cast<int32_t>(hw);
+  }
+#endif
   // Two caches of n_layers * n_ctx * kv_dim floats must fit this address space.
   uint64_t cache_floats = 0, cache_bytes = 0;
   const uint64_t limit = sizeof(size_t) == 4 ? (uint64_t{1} << 30) : (uint64_t{1} << 40);
@@ -24,11 +40,13 @@ StatusOr<std::unique_ptr<Session>> Session::Create(const Model& m, SessionOption
                              std::to_string(cache_bytes) + " bytes, above the limit of " +
                              std::to_string(limit) + "; pass a smaller n_ctx");
   }
-  std::unique_ptr<Session> s(new Session(m, n_ctx));
+  std::unique_ptr<Session> s(
+      new Session(m, n_ctx, n_threads, o.kernels != nullptr ? *o.kernels : Kernels()));
   return s;
 }
 
-Session::Session(const Model& m, int32_t n_ctx) : model_(m), k_(Kernels()), n_ctx_(n_ctx) {
+Session::Session(const Model& m, int32_t n_ctx, int32_t n_threads, const KernelTable& k)
+    : model_(m), k_(k), pool_(n_threads), n_ctx_(n_ctx) {
   const ModelConfig& c = m.config();
   const size_t cache = static_cast<size_t>(c.n_layers) * static_cast<size_t>(n_ctx) *
                        static_cast<size_t>(c.kv_dim());
@@ -51,13 +69,20 @@ Session::Session(const Model& m, int32_t n_ctx) : model_(m), k_(Kernels()), n_ct
       rope_sin_[static_cast<size_t>(pos) * half + j] = static_cast<float>(SinD(angle));
     }
   }
-  x_.resize(c.dim);
-  xb_.resize(c.dim);
-  q_.resize(c.q_dim());
-  att_.resize(c.q_dim());
-  hb_.resize(c.hidden_dim);
-  hb2_.resize(c.hidden_dim);
-  scores_.resize(n_ctx);
+  const size_t batch = kMaxBatch;
+  x_.resize(batch * c.dim);
+  xb_.resize(batch * c.dim);
+  q_.resize(batch * c.q_dim());
+  att_.resize(batch * c.q_dim());
+  hb_.resize(batch * c.hidden_dim);
+  hb2_.resize(batch * c.hidden_dim);
+  scores_.resize(static_cast<size_t>(pool_.size()) * n_ctx);
+  // The widest matmul input, rounded up to whole 256-value blocks.
+  int32_t max_in = c.dim > c.hidden_dim ? c.dim : c.hidden_dim;
+  max_in = max_in > c.q_dim() ? max_in : c.q_dim();
+  max_in = (max_in + 255) / 256 * 256;
+  act32_.resize(batch * ActBytes(ActFormat::kQ8x32, max_in));
+  act256_.resize(batch * ActBytes(ActFormat::kQ8x256, max_in));
   logits_.resize(c.vocab_size);
 }
 
@@ -81,7 +106,10 @@ Status Session::CheckIds(std::span<const int32_t> ids) const {
 
 Status Session::Prefill(std::span<const int32_t> ids) {
   SLM_RETURN_IF_ERROR(CheckIds(ids));
-  for (size_t i = 0; i < ids.size(); ++i) Forward(ids[i], i + 1 == ids.size());
+  for (size_t i = 0; i < ids.size(); i += kMaxBatch) {
+    const size_t n = ids.size() - i < kMaxBatch ? ids.size() - i : kMaxBatch;
+    Forward(ids.data() + i, static_cast<int32_t>(n), i + n == ids.size());
+  }
   return Status::Ok();
 }
 
@@ -97,64 +125,138 @@ void Session::Reset() {
   has_logits_ = false;
 }
 
-// The llama forward pass for one token, as in the paper:
+void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
+  struct Prepared {
+    MatMulFn fn;
+    const WeightView* w;
+    float* y;
+    int64_t y_stride;
+    const uint8_t* x;
+    int64_t x_stride;
+  };
+  struct Ctx {
+    Prepared p[3];
+    int32_t n_jobs;
+    int32_t n_tok;
+  } ctx{};
+  const float* quantized[3] = {nullptr, nullptr, nullptr};  // source of act32_ / act256_
+  for (const MatMulJob& j : jobs) {
+    const int32_t in = j.w->cols;
+    const ActFormat a = ActFormatOf(j.w->format);
+    const int64_t stride = ActBytes(a, in);
+    const uint8_t* x = reinterpret_cast<const uint8_t*>(j.x);
+    if (a != ActFormat::kF32) {
+      const bool is32 = a == ActFormat::kQ8x32;
+      uint8_t* buf = is32 ? act32_.data() : act256_.data();
+      if (quantized[static_cast<int>(a)] != j.x) {
+        const QuantizeActFn q = is32 ? k_.quantize_q8x32 : k_.quantize_q8x256;
+        for (int32_t t = 0; t < n_tok; ++t) q(j.x + static_cast<int64_t>(t) * in, buf + t * stride, in);
+        quantized[static_cast<int>(a)] = j.x;
+      }
+      x = buf;
+    }
+    ctx.p[ctx.n_jobs++] = {k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x,
+                           stride};
+  }
+  ctx.n_tok = n_tok;
+  pool_.Run(
+      [](void* v, int32_t i, int32_t n) {
+        const Ctx& c = *static_cast<const Ctx*>(v);
+        for (int32_t j = 0; j < c.n_jobs; ++j) {
+          const Prepared& p = c.p[j];
+          int32_t r0, r1;
+          ThreadPool::Split(p.w->rows, i, n, 16, &r0, &r1);
+          if (r0 < r1) p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
+        }
+      },
+      &ctx);
+}
+
+void Session::AttentionBatch(int32_t layer, int32_t pos0, int32_t n) {
+  struct Ctx {
+    Session* s;
+    int32_t layer, pos0, n;
+  } ctx{this, layer, pos0, n};
+  auto task = [](void* v, int32_t i, int32_t n_threads) {
+    const Ctx& c = *static_cast<const Ctx*>(v);
+    Session& s = *c.s;
+    const ModelConfig& cfg = s.model_.config();
+    const size_t layer_off = static_cast<size_t>(c.layer) * s.n_ctx_ * cfg.kv_dim();
+    for (int32_t t = i; t < c.n; t += n_threads) {
+      const int64_t off = static_cast<int64_t>(t) * cfg.q_dim();
+      s.k_.attention(s.att_.data() + off, s.q_.data() + off, s.key_cache_.data() + layer_off,
+                     s.value_cache_.data() + layer_off, s.scores_.data() + i * s.n_ctx_,
+                     c.pos0 + t + 1, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim);
+    }
+  };
+  if (n == 1) {
+    task(&ctx, 0, 1);  // decode: not worth a dispatch
+  } else {
+    pool_.Run(task, &ctx);
+  }
+}
+
+// The llama forward pass for a batch of n tokens, as in the paper (each line
+// runs for every token t of the batch, position pos0 + t):
 //   x = embed(id)
 //   per layer: h = RMSNorm(x); q, k, v = Wq h (+bq), Wk h (+bk), Wv h (+bv);
 //              RoPE(q, k); cache k, v; x += Wo Attention(q, K, V)
 //              h = RMSNorm(x); x += Wdown (SiLU(Wgate h) * Wup h)
-//   logits = Wout RMSNorm(x)
-void Session::Forward(int32_t id, bool want_logits) {
+//   logits = Wout RMSNorm(x)        (last token only)
+void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
   const ModelConfig& c = model_.config();
   const int32_t dim = c.dim, hidden = c.hidden_dim, q_dim = c.q_dim(), kv_dim = c.kv_dim();
-  const int32_t pos = position_;
+  const int32_t pos0 = position_;
   const int32_t half = c.head_dim / 2;
-  const float* cos_t = rope_cos_.data() + static_cast<size_t>(pos) * half;
-  const float* sin_t = rope_sin_.data() + static_cast<size_t>(pos) * half;
   float* x = x_.data();
   float* xb = xb_.data();
   float* q = q_.data();
+  float* hb = hb_.data();
+  float* hb2 = hb2_.data();
+  float* att = att_.data();
 
-  const float* emb = model_.token_embd() + static_cast<size_t>(id) * dim;
-  for (int32_t i = 0; i < dim; ++i) x[i] = emb[i];
+  for (int32_t t = 0; t < n; ++t) model_.Embed(ids[t], x + t * dim);
 
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = model_.layer(l);
     const size_t layer_off = static_cast<size_t>(l) * n_ctx_ * kv_dim;
-    float* k_layer = key_cache_.data() + layer_off;    // [n_ctx][kv_dim]
-    float* v_layer = value_cache_.data() + layer_off;  // [n_ctx][kv_dim]
-    float* k = k_layer + static_cast<size_t>(pos) * kv_dim;  // this position's row
-    float* v = v_layer + static_cast<size_t>(pos) * kv_dim;
+    // This batch's rows of the layer's cache: [n][kv_dim] at position pos0.
+    float* k = key_cache_.data() + layer_off + static_cast<size_t>(pos0) * kv_dim;
+    float* v = value_cache_.data() + layer_off + static_cast<size_t>(pos0) * kv_dim;
 
     // Attention block.
-    k_.rmsnorm(xb, x, w.attn_norm, dim, c.norm_eps);
-    k_.matvec(q, w.wq, xb, q_dim, dim);
-    k_.matvec(k, w.wk, xb, kv_dim, dim);
-    k_.matvec(v, w.wv, xb, kv_dim, dim);
-    if (c.qkv_bias) {
-      k_.add(q, w.bq, q_dim);
-      k_.add(k, w.bk, kv_dim);
-      k_.add(v, w.bv, kv_dim);
+    for (int32_t t = 0; t < n; ++t) k_.rmsnorm(xb + t * dim, x + t * dim, w.attn_norm, dim, c.norm_eps);
+    MatMuls({{&w.wq, q, q_dim, xb}, {&w.wk, k, kv_dim, xb}, {&w.wv, v, kv_dim, xb}}, n);
+    for (int32_t t = 0; t < n; ++t) {
+      float* qt = q + t * q_dim;
+      float* kt = k + t * kv_dim;
+      if (c.qkv_bias) {
+        k_.add(qt, w.bq, q_dim);
+        k_.add(kt, w.bk, kv_dim);
+        k_.add(v + t * kv_dim, w.bv, kv_dim);
+      }
+      const float* cos_t = rope_cos_.data() + static_cast<size_t>(pos0 + t) * half;
+      const float* sin_t = rope_sin_.data() + static_cast<size_t>(pos0 + t) * half;
+      k_.rope(qt, c.n_heads, c.head_dim, cos_t, sin_t, c.rope_style);
+      k_.rope(kt, c.n_kv_heads, c.head_dim, cos_t, sin_t, c.rope_style);
     }
-    k_.rope(q, c.n_heads, c.head_dim, cos_t, sin_t, c.rope_style);
-    k_.rope(k, c.n_kv_heads, c.head_dim, cos_t, sin_t, c.rope_style);
-    k_.attention(att_.data(), q, k_layer, v_layer, scores_.data(), pos + 1, c.n_heads,
-                 c.n_kv_heads, c.head_dim);
-    k_.matvec(xb, w.wo, att_.data(), dim, q_dim);
-    k_.add(x, xb, dim);
+    AttentionBatch(l, pos0, n);
+    MatMuls({{&w.wo, xb, dim, att}}, n);
+    for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
 
     // Feed-forward block (SwiGLU).
-    k_.rmsnorm(xb, x, w.ffn_norm, dim, c.norm_eps);
-    k_.matvec(hb_.data(), w.w_gate, xb, hidden, dim);
-    k_.matvec(hb2_.data(), w.w_up, xb, hidden, dim);
-    k_.swiglu(hb_.data(), hb2_.data(), hidden);
-    k_.matvec(xb, w.w_down, hb_.data(), dim, hidden);
-    k_.add(x, xb, dim);
+    for (int32_t t = 0; t < n; ++t) k_.rmsnorm(xb + t * dim, x + t * dim, w.ffn_norm, dim, c.norm_eps);
+    MatMuls({{&w.w_gate, hb, hidden, xb}, {&w.w_up, hb2, hidden, xb}}, n);
+    for (int32_t t = 0; t < n; ++t) k_.swiglu(hb + t * hidden, hb2 + t * hidden, hidden);
+    MatMuls({{&w.w_down, xb, dim, hb}}, n);
+    for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
   }
 
-  position_ = pos + 1;
+  position_ = pos0 + n;
   if (want_logits) {
-    k_.rmsnorm(x, x, model_.output_norm(), dim, c.norm_eps);
-    k_.matvec(logits_.data(), model_.output(), x, c.vocab_size, dim);
+    float* last = x + (n - 1) * dim;
+    k_.rmsnorm(last, last, model_.output_norm(), dim, c.norm_eps);
+    MatMuls({{&model_.output(), logits_.data(), c.vocab_size, last}}, 1);
     has_logits_ = true;
   }
 }

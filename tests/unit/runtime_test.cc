@@ -175,7 +175,7 @@ TEST_F(Runtime, GenerateStopsAtMaxTokensEosAndContextEnd) {
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(Runtime, ModelRejectsMissingWrongShapeAndQuantizedTensors) {
+TEST_F(Runtime, ModelRejectsMissingWrongShapeWrongSizeAndQuantizedNorms) {
   std::vector<TensorData> tensors = bundle_.tensors;
   for (TensorData& t : tensors) {
     if (t.name == "blk.2.attn_k.weight") t.name = "blk.2.attn_k.weight.renamed";
@@ -197,18 +197,27 @@ TEST_F(Runtime, ModelRejectsMissingWrongShapeAndQuantizedTensors) {
     if (t.name == "blk.1.attn_q.weight") t.dtype = DType::kQ8_0;
   }
   m = Model::Create(bundle_.config, tensors);
+  EXPECT_EQ(m.status().code(), StatusCode::kFormatError);
+  EXPECT_EQ(m.status().message(),
+            "tensor blk.1.attn_q.weight holds 16384 bytes, expected 4352 for q8_0 [64, 64]");
+
+  tensors = bundle_.tensors;
+  for (TensorData& t : tensors) {
+    if (t.name == "blk.1.ffn_norm.weight") t.dtype = DType::kF16;
+  }
+  m = Model::Create(bundle_.config, tensors);
   EXPECT_EQ(m.status().code(), StatusCode::kUnsupported);
   EXPECT_EQ(m.status().message(),
-            "tensor blk.1.attn_q.weight is q8_0; this build's forward pass needs f32");
+            "tensor blk.1.ffn_norm.weight is f16; the forward pass needs f32 for norms and biases");
 
   ModelConfig bad = bundle_.config;
   bad.n_kv_heads = 3;
   EXPECT_FALSE(Model::Create(bad, bundle_.tensors).ok());
 }
 
-TEST_F(Runtime, ScalarKernelsSelectedByEnvironment) {
-  EXPECT_STREQ(Kernels().name, "scalar");
-  EXPECT_NE(std::string(KernelSelectionNote()).find("scalar"), std::string::npos);
+TEST_F(Runtime, KernelSelectionNoteNamesTheTable) {
+  EXPECT_EQ(std::string(KernelSelectionNote()).rfind(Kernels().name, 0), 0u)
+      << KernelSelectionNote();
 }
 
 }  // namespace

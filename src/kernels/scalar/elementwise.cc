@@ -1,24 +1,12 @@
-// The scalar kernels: the specification every ISA reproduces bit for bit
-// (reduction orders and formulas are documented in kernels/kernels.h).
+// The scalar elementwise kernels and the f32 dot: the specification every
+// ISA reproduces bit for bit (reduction orders and formulas are documented in
+// kernels/kernels.h). Data: contiguous f32 vectors; the KV cache is
+// [n_pos][kv_dim] per layer.
 #include "base/math.h"
-#include "kernels/kernels.h"
+#include "kernels/scalar/scalar.h"
 
-namespace slm {
+namespace slm::kernels::scalar {
 namespace {
-
-float Reduce8(const float* acc) {
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-}
-
-float Dot(const float* a, const float* b, int32_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int32_t j = 0; j < 8; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
-  }
-  for (int32_t j = 0; i + j < n; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
-  return Reduce8(acc);
-}
 
 // 8-lane-order sum of x[n] (Dot with b = 1 would be the same bits; this skips the multiply).
 float Sum(const float* x, int32_t n) {
@@ -28,6 +16,18 @@ float Sum(const float* x, int32_t n) {
     for (int32_t j = 0; j < 8; ++j) acc[j] = acc[j] + x[i + j];
   }
   for (int32_t j = 0; i + j < n; ++j) acc[j] = acc[j] + x[i + j];
+  return Reduce8(acc);
+}
+
+}  // namespace
+
+float Dot(const float* a, const float* b, int32_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int32_t j = 0; j < 8; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
+  }
+  for (int32_t j = 0; i + j < n; ++j) acc[j] = acc[j] + a[i + j] * b[i + j];
   return Reduce8(acc);
 }
 
@@ -95,12 +95,4 @@ void Attention(float* out, const float* q, const float* k_cache, const float* v_
   }
 }
 
-}  // namespace
-
-const KernelTable& ScalarKernels() {
-  static const KernelTable kTable = {"scalar", Dot,    Matvec, RmsNorm, Rope,
-                                     Softmax,  SwiGlu, Add,    Attention};
-  return kTable;
-}
-
-}  // namespace slm
+}  // namespace slm::kernels::scalar
