@@ -321,6 +321,36 @@ TEST(PackageHostile, UnknownRequiredSectionIsUnsupported) {
   EXPECT_NE(s.message().find("required but unknown"), std::string::npos) << s.message();
 }
 
+// Random multi-byte corruption anywhere, biased towards the structured
+// front of the file: always an error (or, if only data bytes changed and
+// digests are off, a package), never a crash.
+TEST(PackageHostile, RandomCorruptionNeverCrashes) {
+  std::vector<uint8_t> good = SyntheticPackage();
+  auto p = Package::FromMemory(good, "good.slm");
+  ASSERT_TRUE(p.ok());
+  const size_t front = (*p)->sections()[3].offset;
+  uint64_t s = 0x9e3779b97f4a7c15ull;
+  auto next = [&s] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  };
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::vector<uint8_t> bad = good;
+    int n = 1 + static_cast<int>(next() % 4);
+    for (int k = 0; k < n; ++k) {
+      size_t at = next() % 4 ? next() % front : next() % bad.size();
+      bad[at] = static_cast<uint8_t>(next());
+    }
+    if (bad == good) continue;
+    Status st = OpenBytes(bad, /*verify=*/iter % 2 == 0);
+    if (iter % 2 == 0) {
+      EXPECT_FALSE(st.ok()) << "iteration " << iter;
+    }
+  }
+}
+
 TEST(PackageHostile, Stories260KTruncations) {
   std::string path = test::ModelPath("stories260K.gguf");
   ASSERT_FALSE(path.empty());
