@@ -1,0 +1,161 @@
+// The workbench in a real browser: Debian's Chromium driven by playwright-core
+// (node --test tests/web/). The page must produce the native CLI's ids and
+// text exactly, show a corrupted package's error in the page, and work at
+// phone width. Screenshots go to $SLM_WEB_ARTIFACTS (default <tmp>/.../artifacts).
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, nativeGenerate, requireFile, testPackage } from './fixtures.mjs';
+import { serve } from './serve.mjs';
+
+const CHROMIUM = process.env.SLM_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = process.env.SLM_WEB_ARTIFACTS ?? path.join(OUT, 'artifacts');
+let chromium;
+let server, base, context, page, userDataDir;
+const problems = [];  // console errors and uncaught page errors
+
+before(async () => {
+  requireFile(CHROMIUM, 'install Debian chromium (scripts/setup.sh --browser) or set SLM_CHROMIUM');
+  requireFile(path.join(SITE, 'index.html'), 'build the wasm preset (cmake --build --preset wasm)');
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    throw new Error(`playwright-core is not installed: run npm ci at the repository root (${e.message})`);
+  }
+  testPackage();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  ({ server, url: base } = await serve([['/', SITE], ['/test', OUT]]));
+  userDataDir = mkdtempSync(path.join(tmpdir(), 'slm-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+async function openPackage(url) {
+  await page.goto(`${base}/index.html`);
+  await page.waitForFunction(() => !document.getElementById('engine').textContent.includes('loading'));
+  await page.fill('#url', url);
+  await page.click('#url-form button');
+  await page.waitForFunction(() => ['opened', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+}
+
+async function generate({ prompt = '', temperature = 0, topK = 0, topP = 1, seed = 0, maxTokens = 60 } = {}) {
+  await page.fill('#prompt', prompt);
+  await page.fill('#temperature', String(temperature));
+  await page.fill('#top-k', String(topK));
+  await page.fill('#top-p', String(topP));
+  await page.fill('#seed', String(seed));
+  await page.fill('#max-tokens', String(maxTokens));
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  const r = await page.evaluate(() => ({
+    state: document.body.dataset.state,
+    error: document.getElementById('error').textContent,
+    ids: (document.getElementById('output').dataset.ids || '').split(',').filter(Boolean).map(Number),
+    promptIds: document.getElementById('output').dataset.promptIds,
+    text: document.getElementById('output').textContent,
+  }));
+  assert.equal(r.state, 'done', r.error);
+  return r;
+}
+
+test('loads stories260K from the local server and shows metadata and digests', async () => {
+  await openPackage('/test/stories260K.slm');
+  const state = await page.evaluate(() => document.body.dataset.state);
+  assert.equal(state, 'opened', await page.textContent('#error'));
+  const meta = await page.textContent('#meta-list');
+  const digest = nativeGenerate(['--prompt-ids', '1', '-n', '1']).diagnostics.package_digest;
+  assert.ok(meta.includes(digest), `package digest ${digest} not shown in: ${meta}`);
+  assert.equal(await page.getAttribute('#progress', 'value'), await page.getAttribute('#progress', 'max'));
+  assert.match(await page.textContent('#d-kernels'), /\w+/);
+});
+
+test('greedy generation in the page equals the native CLI (ids and text)', async () => {
+  const native = nativeGenerate(GREEDY);
+  const r = await generate({ maxTokens: 60 });
+  assert.equal(r.promptIds, '1');
+  assert.deepEqual(r.ids, native.ids);
+  assert.equal(r.text, native.text);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench.png'), fullPage: true });
+});
+
+test('a text prompt equals the native CLI --prompt', async () => {
+  const native = nativeGenerate(['--prompt', 'Once upon a time', '-n', '40']);
+  const r = await generate({ prompt: 'Once upon a time', maxTokens: 40 });
+  assert.deepEqual(r.promptIds.split(',').map(Number), native.prompt_ids);
+  assert.deepEqual(r.ids, native.ids);
+  assert.equal(r.text, native.text);
+});
+
+test('seeded sampling in the page equals the native CLI', async () => {
+  const native = nativeGenerate(SAMPLED);
+  const r = await generate({ ...SAMPLED_PARAMS, maxTokens: 60 });
+  assert.deepEqual(r.ids, native.ids);
+  assert.equal(r.text, native.text);
+  const diag = await page.textContent('#d-cache');
+  assert.match(diag, /^\d+ \/ 512$/);
+});
+
+test('Stop ends a generation early', async () => {
+  await page.fill('#max-tokens', '100000');
+  await page.fill('#temperature', '1');
+  await page.evaluate(() => { document.getElementById('run').click(); document.getElementById('stop').click(); });
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60000 });
+  const status = await page.textContent('#status');
+  assert.match(status, /^(stopped after \d+ tokens|done: \d+ tokens \((eos|context_full)\))$/);
+});
+
+test('the file picker opens a package too', async () => {
+  await page.goto(`${base}/index.html`);
+  await page.setInputFiles('#file', testPackage());
+  await page.waitForFunction(() => ['opened', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'opened');
+  const r = await generate({ maxTokens: 20 });
+  assert.deepEqual(r.ids, nativeGenerate(['--prompt-ids', '1', '-n', '20']).ids);
+});
+
+test('a corrupted package shows an error in the page', async () => {
+  await openPackage('/test/corrupt.slm');
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+  assert.equal(await page.isVisible('#error'), true);
+  const err = await page.textContent('#error');
+  assert.match(err, /corrupt\.slm/);
+  assert.match(err, /integrity|digest|sha256/i);
+  assert.equal(await page.isDisabled('#run'), true);
+  await openPackage('/test/missing.slm');
+  assert.match(await page.textContent('#error'), /404/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-error.png') });
+});
+
+test('clean at phone width: no horizontal scrolling', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await openPackage('/test/stories260K.slm');
+  await generate({ maxTokens: 30 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone viewport`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('no console errors or uncaught exceptions', () => {
+  // The corrupted package and the 404 are reported in the page; nothing else may fail.
+  const unexpected = problems.filter((p) => !/404|Not Found/.test(p));
+  assert.deepEqual(unexpected, []);
+  assert.ok(existsSync(path.join(ARTIFACTS, 'workbench.png')));
+});

@@ -1,0 +1,214 @@
+// The workbench page (main thread): UI only. All model work happens in
+// worker.js. Everything from a package is shown with textContent, never HTML.
+const $ = (id) => document.getElementById(id);
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const state = { ready: false, opened: false, running: false, samples: [], ids: [] };
+
+const fmtBytes = (n) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB`
+  : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const fmtRate = (r) => (r > 0 ? `${r >= 100 ? r.toFixed(0) : r.toFixed(1)} tok/s` : '–');
+
+function showError(message) {
+  const e = $('error');
+  e.textContent = message;
+  e.hidden = !message;
+}
+
+function setStatus(text) { $('status').textContent = text; }
+
+function updateButtons() {
+  $('run').disabled = !(state.ready && state.opened) || state.running;
+  $('stop').disabled = !state.running;
+}
+
+function addKv(dl, key, value) {
+  const dt = document.createElement('dt');
+  dt.textContent = key;
+  const dd = document.createElement('dd');
+  dd.textContent = String(value);
+  dl.append(dt, dd);
+}
+
+function showPackage(m) {
+  const d = m.description, c = d.config;
+  const list = $('meta-list');
+  list.replaceChildren();
+  addKv(list, 'file', `${m.name} (${fmtBytes(d.file_size)}, opened in ${m.openMs.toFixed(0)} ms)`);
+  addKv(list, 'model', `${c.arch}: ${c.n_layers} layers, dim ${c.dim}, ${c.n_heads} heads (${c.n_kv_heads} kv), hidden ${c.hidden_dim}`);
+  addKv(list, 'vocab / context', `${c.vocab_size} tokens / ${c.max_seq_len} positions`);
+  addKv(list, 'package digest', d.package_digest);
+  addKv(list, 'tokenizer digest', d.tokenizer_digest);
+  const extra = $('meta-extra');
+  extra.replaceChildren();
+  for (const [k, v] of Object.entries(d.provenance)) if (v) addKv(extra, `source.${k}`, v);
+  for (const [k, v] of Object.entries(d.metadata)) addKv(extra, k, v);
+  addKv(extra, 'tokenizer', `bos ${d.tokenizer.bos_id}, eos ${d.tokenizer.eos_id}, pre-tokenizer ${d.tokenizer.pre_tokenizer}`);
+  const body = $('tensors').tBodies[0];
+  body.replaceChildren();
+  for (const t of d.tensors) {
+    const tr = document.createElement('tr');
+    for (const v of [t.name, t.dtype, t.shape.join(' × '), t.sha256]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  $('tensor-count').textContent = String(d.tensors.length);
+  $('meta').hidden = false;
+}
+
+function showDiag(d) {
+  if (!d) return;
+  $('d-prefill').textContent = `${fmtRate(d.prefillTokS)} (${d.promptTokens} prompt token${d.promptTokens === 1 ? '' : 's'})`;
+  $('d-decode').textContent = `${fmtRate(d.decodeTokS)} (${d.generatedTokens} generated)`;
+  $('d-cache').textContent = `${d.tokensInCache} / ${d.nCtx}`;
+  $('d-adapters').textContent = String(d.adapterCount);
+  $('d-checksum').textContent = d.assemblyChecksum || '(base weights)';
+  $('d-memory').textContent = `${fmtBytes(d.linearMemoryBytes)} wasm memory (package ${fmtBytes(d.packageBytes)}, session ${fmtBytes(d.sessionBytes)})`;
+  $('d-kernels').textContent = d.kernels;
+}
+
+function sample(d, runStart) {
+  state.samples.push({ decode: d.decodeTokS, prefill: runStart ? d.prefillTokS : null });
+  if (state.samples.length > 150) state.samples.shift();
+  drawChart();
+self.addEventListener('resize', drawChart);
+}
+
+function drawChart() {
+  const cv = $('chart'), g = cv.getContext('2d'), dpr = self.devicePixelRatio || 1;
+  const w = cv.clientWidth || 600, h = cv.clientHeight || 120, s = state.samples;
+  if (cv.width !== Math.round(w * dpr)) { cv.width = Math.round(w * dpr); cv.height = Math.round(h * dpr); }
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const max = Math.max(1, ...s.map((p) => Math.max(p.decode, p.prefill ?? 0))) * 1.1;
+  g.strokeStyle = '#d9dde3';
+  g.beginPath();
+  for (const f of [0.25, 0.5, 0.75]) { g.moveTo(0, h * f); g.lineTo(w, h * f); }
+  g.stroke();
+  g.fillStyle = '#6b7280';
+  g.font = '11px system-ui, sans-serif';
+  g.fillText(`${max.toFixed(0)} tok/s`, 4, 12);
+  const x = (i) => (s.length < 2 ? w / 2 : (i / (s.length - 1)) * (w - 8) + 4);
+  const y = (v) => h - 2 - (v / max) * (h - 16);
+  g.strokeStyle = '#2563eb';
+  g.lineWidth = 2;
+  g.beginPath();
+  s.forEach((p, i) => (i ? g.lineTo(x(i), y(p.decode)) : g.moveTo(x(i), y(p.decode))));
+  g.stroke();
+  g.fillStyle = '#f59e0b';
+  s.forEach((p, i) => { if (p.prefill) { g.beginPath(); g.arc(x(i), y(p.prefill), 3.5, 0, 7); g.fill(); } });
+}
+
+worker.onmessage = (ev) => {
+  const m = ev.data;
+  switch (m.type) {
+    case 'ready':
+      state.ready = true;
+      $('engine').textContent = `slm ${m.version}, ${m.simd ? 'SIMD128' : 'scalar'} build, kernels: ${m.kernels}.`;
+      $('d-kernels').textContent = m.kernels;
+      break;
+    case 'progress':
+      $('progress-row').hidden = false;
+      $('progress').max = Math.max(m.total, 1);
+      $('progress').value = m.loaded;
+      $('progress-text').textContent = `${fmtBytes(m.loaded)} / ${fmtBytes(m.total)}`;
+      break;
+    case 'opened':
+      state.opened = true;
+      showError('');
+      showPackage(m);
+      showDiag(m.diag);
+      setStatus('ready');
+      document.body.dataset.state = 'opened';
+      break;
+    case 'started':
+      state.ids = [];
+      $('output').textContent = '';
+      $('ids').textContent = '';
+      $('output').dataset.promptIds = m.promptIds.join(',');
+      sample(m.diag, true);
+      break;
+    case 'token':
+      state.ids.push(...m.ids);
+      $('output').append(m.text);
+      $('ids').textContent = state.ids.join(' ');
+      showDiag(m.diag);
+      sample(m.diag, false);
+      setStatus(`${state.ids.length} tokens…`);
+      break;
+    case 'done':
+      state.running = false;
+      $('output').dataset.ids = m.ids.join(',');
+      showDiag(m.diag);
+      setStatus(m.stopped ? `stopped after ${m.ids.length} tokens` : `done: ${m.ids.length} tokens (${m.diag.stopReason})`);
+      document.body.dataset.state = 'done';
+      updateButtons();
+      return;
+    case 'error':
+      state.running = false;
+      if (m.during === 'opening the package') { state.opened = false; $('meta').hidden = true; }
+      showError(`Error ${m.during}: ${m.message}`);
+      setStatus('');
+      document.body.dataset.state = 'error';
+      break;
+    case 'log':
+      console.warn(m.line);
+      break;
+  }
+  updateButtons();
+};
+worker.onerror = (e) => showError(`The worker failed: ${e.message || 'could not start (module workers are required)'}`);
+
+function open(msg) {
+  if (state.running) worker.postMessage({ type: 'stop' });
+  state.opened = false;
+  showError('');
+  $('meta').hidden = true;
+  $('progress').value = 0;
+  $('progress-row').hidden = false;
+  $('progress-text').textContent = 'starting…';
+  document.body.dataset.state = 'opening';
+  updateButtons();
+  worker.postMessage(msg);
+}
+
+$('file').addEventListener('change', () => { const f = $('file').files[0]; if (f) open({ type: 'open', file: f }); });
+$('url-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const url = $('url').value.trim();
+  if (!url) return;
+  try { open({ type: 'open', url: new URL(url, location.href).href }); } catch { showError(`Not a URL: ${url}`); }
+});
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer.files[0];
+  if (f) open({ type: 'open', file: f });
+});
+
+$('gen-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const num = (id) => Number($(id).value);
+  const msg = {
+    type: 'generate', prompt: $('prompt').value, temperature: num('temperature'), topK: num('top-k'),
+    topP: num('top-p'), seed: $('seed').value.trim() || '0', maxTokens: num('max-tokens'),
+  };
+  if (!/^\d+$/.test(msg.seed)) return showError('seed must be a whole number');
+  state.running = true;
+  setStatus('prefill…');
+  document.body.dataset.state = 'running';
+  showError('');
+  updateButtons();
+  worker.postMessage(msg);
+});
+$('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
+
+const params = new URLSearchParams(location.search);
+if (params.get('package')) { $('url').value = params.get('package'); open({ type: 'open', url: new URL(params.get('package'), location.href).href }); }
+drawChart();
+self.addEventListener('resize', drawChart);

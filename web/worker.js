@@ -1,0 +1,99 @@
+// The workbench's Web Worker: owns slm.wasm, the package and the session, so
+// the page never blocks. Messages in: open {file | url}, generate {...}, stop.
+// Messages out: ready, progress, opened, token, done, error (plain objects).
+import { Slm } from './slm.js';
+
+let slm = null, pkg = null, session = null;
+let stopRequested = false, busy = false;
+
+const post = (m) => self.postMessage(m);
+const fail = (e, during) => post({ type: 'error', during, message: e?.message ?? String(e), code: e?.codeName ?? null });
+
+const ready = Slm.load({ log: (line) => post({ type: 'log', line }) }).then((s) => {
+  slm = s;
+  post({ type: 'ready', kernels: s.kernels, simd: s.simd, version: s.version, memoryBytes: s.memoryBytes });
+}, (e) => fail(e, 'loading slm.wasm'));
+
+function closePackage() {
+  session?.destroy();
+  pkg?.destroy();
+  session = null;
+  pkg = null;
+}
+
+async function open(msg) {
+  await ready;
+  if (!slm) return;
+  closePackage();
+  let last = 0;
+  const onProgress = (loaded, total) => {
+    const now = performance.now();
+    if (loaded === total || now - last > 50) {
+      last = now;
+      post({ type: 'progress', loaded, total });
+    }
+  };
+  const t0 = performance.now();
+  try {
+    pkg = await slm.openPackage(msg.file ?? msg.url, { onProgress, name: msg.name });
+    session = pkg.createSession();
+  } catch (e) {
+    closePackage();
+    fail(e, 'opening the package');
+    return;
+  }
+  post({
+    type: 'opened', name: pkg.name, info: pkg.info, description: pkg.describe(),
+    openMs: performance.now() - t0, diag: session.diagnostics(),
+  });
+}
+
+const yieldToEvents = () => new Promise((r) => setTimeout(r, 0));
+
+async function generate(msg) {
+  if (!session) return fail(new Error('open a package first'), 'generating');
+  if (busy) return;
+  busy = true;
+  stopRequested = false;
+  const ids = [];
+  let text = '';
+  try {
+    session.reset();
+    session.setSampler({ temperature: msg.temperature, topK: msg.topK, topP: msg.topP, seed: BigInt(msg.seed) });
+    let prompt;
+    if (msg.promptIds) prompt = Int32Array.from(msg.promptIds);
+    else if (msg.prompt) prompt = pkg.tokenize(msg.prompt, 'default');
+    else prompt = Int32Array.of(pkg.info.bosId);
+    session.begin(prompt, msg.maxTokens);
+    post({ type: 'started', promptIds: Array.from(prompt), diag: session.diagnostics() });
+    let lastYield = performance.now(), batch = '', batchIds = [];
+    for (;;) {
+      const step = session.next();
+      if (step.id >= 0) { ids.push(step.id); batchIds.push(step.id); }
+      text += step.text;
+      batch += step.text;
+      const now = performance.now();
+      if (step.id < 0 || now - lastYield > 30) {
+        post({ type: 'token', ids: batchIds, text: batch, diag: session.diagnostics() });
+        batch = '';
+        batchIds = [];
+        if (step.id < 0) break;
+        await yieldToEvents();  // lets a 'stop' message in
+        lastYield = performance.now();
+        if (stopRequested) break;
+      }
+    }
+    post({ type: 'done', ids, text, stopped: stopRequested, diag: session.diagnostics() });
+  } catch (e) {
+    fail(e, 'generating');
+  } finally {
+    busy = false;
+  }
+}
+
+self.onmessage = (ev) => {
+  const msg = ev.data;
+  if (msg.type === 'open') open(msg);
+  else if (msg.type === 'generate') generate(msg);
+  else if (msg.type === 'stop') stopRequested = true;
+};
