@@ -23,4 +23,15 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 echo "== wasm32-wasi + SIMD128 (runtime library and CLI)"
 cmake --preset wasm >/dev/null
 cmake --build --preset wasm -j"$jobs"
+
+echo "== browser: web/slm.js under Node, the workbench in Chromium (tests/web)"
+scripts/setup.sh --browser
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [[ "$node_major" -lt 20 ]]; then
+  echo "error: Node.js >= 20 is needed for the browser tests (found $(node --version))" >&2
+  exit 1
+fi
+npm ci --no-audit --no-fund --loglevel=error
+SLM_CLI="$PWD/build/release/tools/cli/slm" SLM_WASM_DIR="$PWD/build/wasm/web" \
+  SLM_WEB_ARTIFACTS="$PWD/build/web-artifacts" node --test --test-concurrency=1 tests/web/
 echo "test.sh: all passed"
