@@ -46,7 +46,8 @@ double KlFromLogits(std::span<const float> p_logits, std::span<const float> q_lo
 }
 
 StatusOr<KlReport> KlDivergence(const ModelConfig& c, const std::vector<TensorData>& reference,
-                                const std::vector<TensorData>& test, std::span<const int32_t> ids) {
+                                const std::vector<TensorData>& test, std::span<const int32_t> ids,
+                                int32_t n_threads) {
   if (ids.empty() || ids.size() > static_cast<size_t>(c.max_seq_len)) {
     return InvalidArgument("KL text: " + std::to_string(ids.size()) + " tokens, expected 1.." +
                            std::to_string(c.max_seq_len));
@@ -55,6 +56,7 @@ StatusOr<KlReport> KlDivergence(const ModelConfig& c, const std::vector<TensorDa
   SLM_ASSIGN_OR_RETURN(auto test_model, Model::Create(c, test));
   SessionOptions so;
   so.n_ctx = static_cast<int32_t>(ids.size());
+  so.n_threads = n_threads;
   SLM_ASSIGN_OR_RETURN(auto ref, Session::Create(*ref_model, so));
   SLM_ASSIGN_OR_RETURN(auto tst, Session::Create(*test_model, so));
   KlReport r;

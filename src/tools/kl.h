@@ -6,12 +6,15 @@
 // in double with our own ExpD / LogD (base/math.h), summed in token-id order,
 // so the figure is the same on every platform for the same logits.
 //
-// Both models run in the f32 runtime, one Decode per position (every position
-// needs its logits). A quantized model runs there as its dequantized weights
-// (tools/quantize.h DequantizeTensors): exactly the values the quantized
-// tensors represent; the activations stay f32. Once the runtime executes
-// quantized tensors natively (8-bit activations), this path remains the
-// cross-check that isolates the weight error.
+// Two ways to run the quantized side (slm quantize reports both):
+//   weights-only: the quantized tensors decoded back to f32
+//     (tools/quantize.h DequantizeTensors) in the f32 path: exactly the values
+//     the quantized weights represent, f32 activations. Isolates the weight
+//     error; this was the only way before the quantized kernels landed and
+//     stays as their cross-check.
+//   runtime: the quantized tensors as they are, through the quantized kernels
+//     (8-bit activation blocks and integer dot products): what users get.
+// Each position needs its logits, so tokens run one Decode at a time.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +38,12 @@ struct KlReport {
 // KL(softmax(p) || softmax(q)) in double.
 double KlFromLogits(std::span<const float> p_logits, std::span<const float> q_logits);
 
-// Runs ids[0..n) through both models (same config); position i compares the
-// distributions for token i + 1. Requires 1 <= ids.size() <= max_seq_len.
+// Runs ids[0..n) through both models (same config; any dtypes the runtime
+// takes); position i compares the distributions for token i + 1. Requires
+// 1 <= ids.size() <= max_seq_len. n_threads as SessionOptions (the result
+// does not depend on it).
 StatusOr<KlReport> KlDivergence(const ModelConfig& c, const std::vector<TensorData>& reference,
-                                const std::vector<TensorData>& test, std::span<const int32_t> ids);
+                                const std::vector<TensorData>& test, std::span<const int32_t> ids,
+                                int32_t n_threads = 1);
 
 }  // namespace slm::tools

@@ -54,7 +54,7 @@ const CommandSpec kBenchSpec = {
     {{"--prompt-tokens", "N", "prefill test: N pseudo-random prompt tokens (default 128)"},
      {"--gen", "N", "decode test: N greedy tokens from an empty context (default 128)"},
      {"--reps", "R", "repetitions of each test after one warm-up (default 3)"},
-     {"--threads", "N", "worker threads (default 1)"},
+     {"--threads", "N", "forward-pass threads (default 1; 0 = the runtime's default)"},
      {"--json", nullptr, "print one JSON object"}}};
 
 namespace {
@@ -82,7 +82,8 @@ StatusOr<tools::QuantScheme> SchemeFlag(const Args& a, const char* fallback) {
 struct KlOutcome {
   bool done = false;
   std::string note;
-  tools::KlReport report;
+  tools::KlReport weights;  // dequantized weights, f32 runtime
+  tools::KlReport runtime;  // quantized kernels
 };
 
 StatusOr<KlOutcome> QuantKl(const Args& a, const Package& in, const ModelBundle& out) {
@@ -104,12 +105,29 @@ StatusOr<KlOutcome> QuantKl(const Args& a, const Package& in, const ModelBundle&
   limit = std::min<int64_t>(limit, in.config().max_seq_len);
   if (static_cast<int64_t>(ids.size()) > limit) ids.resize(static_cast<size_t>(limit));
   SLM_ASSIGN_OR_RETURN(std::vector<TensorData> ref, tools::DequantizeTensors(in.tensors()));
-  SLM_ASSIGN_OR_RETURN(std::vector<TensorData> test, tools::DequantizeTensors(out.tensors));
-  SLM_ASSIGN_OR_RETURN(k.report, tools::KlDivergence(in.config(), ref, test, ids));
+  {
+    SLM_ASSIGN_OR_RETURN(std::vector<TensorData> test, tools::DequantizeTensors(out.tensors));
+    SLM_ASSIGN_OR_RETURN(k.weights, tools::KlDivergence(in.config(), ref, test, ids, 0));
+  }
+  SLM_ASSIGN_OR_RETURN(k.runtime, tools::KlDivergence(in.config(), ref, out.tensors, ids, 0));
   k.done = true;
-  k.note = BaseName(path) + ", " + std::to_string(ids.size()) +
-           " tokens; quantized weights dequantized to f32 (exact values), f32 runtime";
+  k.note = BaseName(path) + ", " + std::to_string(ids.size()) + " tokens, vs the f32 model";
   return k;
+}
+
+JsonValue KlJson(const tools::KlReport& r) {
+  JsonValue k = JsonValue::Object();
+  k.Set("positions", JsonValue::Number(r.positions));
+  k.Set("mean", JsonValue::Number(r.mean));
+  k.Set("max", JsonValue::Number(r.max));
+  k.Set("max_position", JsonValue::Number(r.max_position));
+  k.Set("top1_agree", JsonValue::Number(r.top1_agree));
+  return k;
+}
+
+void PrintKl(const char* what, const char* type, const tools::KlReport& r) {
+  std::printf("KL(f32 || %s) %-12s mean %.6g, max %.6g (position %d), top-1 agreement %.1f%%\n", type,
+              what, r.mean, r.max, r.max_position, 100.0 * r.top1_agree);
 }
 
 }  // namespace
@@ -153,11 +171,8 @@ Status RunQuantize(const Args& a) {
     k.Set("computed", JsonValue::Bool(kl.done));
     k.Set("note", JsonValue::String(kl.note));
     if (kl.done) {
-      k.Set("positions", JsonValue::Number(kl.report.positions));
-      k.Set("mean", JsonValue::Number(kl.report.mean));
-      k.Set("max", JsonValue::Number(kl.report.max));
-      k.Set("max_position", JsonValue::Number(kl.report.max_position));
-      k.Set("top1_agree", JsonValue::Number(kl.report.top1_agree));
+      k.Set("weights_only", KlJson(kl.weights));
+      k.Set("runtime", KlJson(kl.runtime));
     }
     o.Set("kl", std::move(k));
     std::printf("%s\n", o.Dump().c_str());
@@ -175,11 +190,11 @@ Status RunQuantize(const Args& a) {
   std::printf("digest %s\nprovenance: %s\n", written->digest_hex().c_str(),
               written->provenance().notes.c_str());
   if (kl.done) {
-    std::printf("KL(f32 || %s) over %d positions: mean %.6g, max %.6g (position %d); top-1 agreement %.1f%%\n",
-                tools::QuantSchemeName(scheme), kl.report.positions, kl.report.mean, kl.report.max,
-                kl.report.max_position, 100.0 * kl.report.top1_agree);
+    PrintKl("weights-only", tools::QuantSchemeName(scheme), kl.weights);
+    PrintKl("runtime", tools::QuantSchemeName(scheme), kl.runtime);
   }
-  std::printf("KL: %s\n", kl.note.c_str());
+  std::printf("KL over %s. weights-only: the quantized weights decoded to f32, f32 kernels;\n"
+              "runtime: the quantized kernels (8-bit activations)\n", kl.note.c_str());
   return Status::Ok();
 }
 
@@ -257,8 +272,8 @@ Status RunBench(const Args& a) {
   SLM_ASSIGN_OR_RETURN(int64_t n_gen, a.GetInt("--gen", 128));
   SLM_ASSIGN_OR_RETURN(int64_t reps, a.GetInt("--reps", 3));
   SLM_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("--threads", 1));
-  if (n_prompt < 0 || n_gen < 0 || n_prompt + n_gen == 0 || reps < 1 || reps > 1000 || threads < 1) {
-    return InvalidArgument("bench: need --prompt-tokens/--gen >= 0 (not both 0), --reps 1..1000, --threads >= 1");
+  if (n_prompt < 0 || n_gen < 0 || n_prompt + n_gen == 0 || reps < 1 || reps > 1000 || threads < 0 || threads > 256) {
+    return InvalidArgument("bench: need --prompt-tokens/--gen >= 0 (not both 0), --reps 1..1000, --threads 0..256");
   }
   const double t0 = Now();
   PackageOpenOptions po;
@@ -273,6 +288,7 @@ Status RunBench(const Args& a) {
   SLM_ASSIGN_OR_RETURN(auto model, Model::Create(c, pkg->tensors()));
   SessionOptions so;
   so.n_ctx = static_cast<int32_t>(n_ctx);
+  so.n_threads = static_cast<int32_t>(threads);
   SLM_ASSIGN_OR_RETURN(auto session, Session::Create(*model, so));
   const double load_s = Now() - t0;
 
@@ -315,10 +331,9 @@ Status RunBench(const Args& a) {
   }
   Stat pps = pp.empty() ? Stat{} : Summarize(pp), tgs = tg.empty() ? Stat{} : Summarize(tg);
   const uint64_t rss = PeakRssBytes();
-  const char* kernels = Kernels().name;
+  const char* kernels = session->kernels().name;
   const std::string note = KernelSelectionNote();
-  const std::string threads_note =
-      threads == 1 ? "" : "this runtime build runs one thread; --threads " + std::to_string(threads) + " was ignored";
+  const int32_t used_threads = session->n_threads();
 
   if (a.Has("--json")) {
     JsonValue o = JsonValue::Object();
@@ -331,8 +346,7 @@ Status RunBench(const Args& a) {
     o.Set("matrix_bytes_by_type", std::move(types));
     o.Set("kernels", JsonValue::String(kernels));
     o.Set("kernel_note", JsonValue::String(note));
-    o.Set("threads", JsonValue::Number(double(threads)));
-    o.Set("threads_note", JsonValue::String(threads_note));
+    o.Set("threads", JsonValue::Number(used_threads));
     o.Set("prompt_tokens", JsonValue::Number(double(n_prompt)));
     o.Set("gen_tokens", JsonValue::Number(double(n_gen)));
     o.Set("reps", JsonValue::Number(double(reps)));
@@ -350,8 +364,7 @@ Status RunBench(const Args& a) {
   std::printf("weights   ");
   for (auto& [name, bytes] : by_type) std::printf("%s %s  ", name.c_str(), MiB(bytes).c_str());
   std::printf("(%s read per token)\n", MiB(weight_bytes).c_str());
-  std::printf("kernels   %s (%s)\nthreads   %lld%s%s\n", kernels, note.c_str(), static_cast<long long>(threads),
-              threads_note.empty() ? "" : ": ", threads_note.c_str());
+  std::printf("kernels   %s (%s)\nthreads   %d\n", kernels, note.c_str(), used_threads);
   if (n_prompt > 0) {
     std::printf("prefill   %lld tokens: %.2f +- %.2f tok/s\n", static_cast<long long>(n_prompt), pps.mean, pps.sd);
   }
