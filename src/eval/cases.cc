@@ -10,22 +10,28 @@ namespace slm::eval {
 
 const char* MatchRuleName(MatchRule r) {
   switch (r) {
-    case MatchRule::kExact: return "exact";
-    case MatchRule::kPrefix: return "prefix";
-    case MatchRule::kContains: return "contains";
-    case MatchRule::kRegex: return "regex";
+    case MatchRule::kExact:
+      return "exact";
+    case MatchRule::kPrefix:
+      return "prefix";
+    case MatchRule::kContains:
+      return "contains";
+    case MatchRule::kRegex:
+      return "regex";
   }
   return "unknown";
 }
 
 namespace {
 
-constexpr const char* kKnownFields[] = {"id",    "prompt", "prompt_ids", "expected", "max_new_tokens",
-                                        "match", "weight", "tags",       "reference"};
+constexpr const char* kKnownFields[] = {"id",       "prompt",         "prompt_ids",
+                                        "expected", "max_new_tokens", "match",
+                                        "weight",   "tags",           "reference"};
 
 class LineParser {
  public:
-  LineParser(const std::string& source, int32_t line) : where_(source + ": line " + std::to_string(line)) {}
+  LineParser(const std::string& source, int32_t line)
+      : where_(source + ": line " + std::to_string(line)) {}
 
   Status Err(const std::string& field, const std::string& what) const {
     return InvalidArgument(where_ + ": field '" + field + "': " + what);
@@ -42,39 +48,45 @@ class LineParser {
   }
 
   Status Parse(const JsonValue& o, EvalCase* c) {
-    if (!o.is_object()) return Err(std::string("expected a JSON object, found a ") + JsonTypeName(o.type()));
+    if (!o.is_object())
+      return Err(std::string("expected a JSON object, found a ") + JsonTypeName(o.type()));
     for (const auto& [k, v] : o.members()) {
       bool known = false;
       for (const char* f : kKnownFields) known = known || k == f;
       if (!known) {
-        return Err(k, "unknown field (known: id, prompt, prompt_ids, expected, max_new_tokens, match, "
-                      "weight, tags, reference)");
+        return Err(k,
+                   "unknown field (known: id, prompt, prompt_ids, expected, max_new_tokens, match, "
+                   "weight, tags, reference)");
       }
     }
     const JsonValue* id = o.Find("id");
     if (id == nullptr) return Err("id", "missing (a non-empty string is required)");
-    if (!id->is_string() || id->as_string().empty()) return Err("id", "expected a non-empty string, found " + Found(*id));
+    if (!id->is_string() || id->as_string().empty())
+      return Err("id", "expected a non-empty string, found " + Found(*id));
     if (id->as_string().size() > 256) return Err("id", "longer than 256 bytes");
     c->id = id->as_string();
 
     const JsonValue* prompt = o.Find("prompt");
     const JsonValue* prompt_ids = o.Find("prompt_ids");
     if ((prompt != nullptr) == (prompt_ids != nullptr)) {
-      return Err("prompt", prompt ? "give prompt or prompt_ids, not both" : "missing (give prompt or prompt_ids)");
+      return Err("prompt", prompt ? "give prompt or prompt_ids, not both"
+                                  : "missing (give prompt or prompt_ids)");
     }
     if (prompt != nullptr) {
       if (!prompt->is_string()) return Err("prompt", "expected a string, found " + Found(*prompt));
       c->prompt = prompt->as_string();
     } else {
       if (!prompt_ids->is_array() || prompt_ids->size() == 0) {
-        return Err("prompt_ids", "expected a non-empty array of token ids, found " + Found(*prompt_ids));
+        return Err("prompt_ids",
+                   "expected a non-empty array of token ids, found " + Found(*prompt_ids));
       }
       c->has_prompt_ids = true;
       for (size_t i = 0; i < prompt_ids->items().size(); ++i) {
         const JsonValue& v = prompt_ids->items()[i];
         double d = v.is_number() ? v.as_number() : -1;
         if (!v.is_number() || d < 0 || d > INT32_MAX || d != std::floor(d)) {
-          return Err("prompt_ids", "element " + std::to_string(i) + ": expected a token id (integer >= 0), found " +
+          return Err("prompt_ids", "element " + std::to_string(i) +
+                                       ": expected a token id (integer >= 0), found " +
                                        (v.is_number() ? JsonValue::Number(d).Dump() : Found(v)));
         }
         c->prompt_ids.push_back(static_cast<int32_t>(d));
@@ -90,20 +102,25 @@ class LineParser {
 
     const JsonValue* mnt = o.Find("max_new_tokens");
     if (mnt == nullptr) return Err("max_new_tokens", "missing");
-    if (!mnt->is_number() || mnt->as_number() != std::floor(mnt->as_number()) || mnt->as_number() < 0 ||
-        mnt->as_number() > kMaxNewTokens) {
-      return Err("max_new_tokens", "expected an integer 0.." + std::to_string(kMaxNewTokens) + ", found " +
-                                       (mnt->is_number() ? mnt->Dump() : Found(*mnt)));
+    if (!mnt->is_number() || mnt->as_number() != std::floor(mnt->as_number()) ||
+        mnt->as_number() < 0 || mnt->as_number() > kMaxNewTokens) {
+      return Err("max_new_tokens", "expected an integer 0.." + std::to_string(kMaxNewTokens) +
+                                       ", found " + (mnt->is_number() ? mnt->Dump() : Found(*mnt)));
     }
     c->max_new_tokens = static_cast<int32_t>(mnt->as_number());
 
     if (const JsonValue* m = o.Find("match")) {
       std::string r = m->is_string() ? m->as_string() : "";
-      if (r == "exact") c->match = MatchRule::kExact;
-      else if (r == "prefix") c->match = MatchRule::kPrefix;
-      else if (r == "contains") c->match = MatchRule::kContains;
-      else if (r == "regex") c->match = MatchRule::kRegex;
-      else return Err("match", "expected one of exact|prefix|contains|regex, found " + Found(*m));
+      if (r == "exact")
+        c->match = MatchRule::kExact;
+      else if (r == "prefix")
+        c->match = MatchRule::kPrefix;
+      else if (r == "contains")
+        c->match = MatchRule::kContains;
+      else if (r == "regex")
+        c->match = MatchRule::kRegex;
+      else
+        return Err("match", "expected one of exact|prefix|contains|regex, found " + Found(*m));
     }
     if (c->match == MatchRule::kRegex) {
       auto re = Regex::Compile(c->expected);
@@ -113,7 +130,8 @@ class LineParser {
 
     if (const JsonValue* w = o.Find("weight")) {
       if (!w->is_number() || !(w->as_number() >= 0) || !std::isfinite(w->as_number())) {
-        return Err("weight", "expected a finite number >= 0, found " + (w->is_number() ? w->Dump() : Found(*w)));
+        return Err("weight", "expected a finite number >= 0, found " +
+                                 (w->is_number() ? w->Dump() : Found(*w)));
       }
       c->weight = w->as_number();
     }
@@ -122,7 +140,8 @@ class LineParser {
       for (size_t i = 0; i < t->items().size(); ++i) {
         const JsonValue& v = t->items()[i];
         if (!v.is_string() || v.as_string().empty()) {
-          return Err("tags", "element " + std::to_string(i) + ": expected a non-empty string, found " + Found(v));
+          return Err("tags", "element " + std::to_string(i) +
+                                 ": expected a non-empty string, found " + Found(v));
         }
         c->tags.push_back(v.as_string());
       }
@@ -177,7 +196,8 @@ StatusOr<std::vector<EvalCase>> ParseCases(std::string_view text, const std::str
     }
     cases.push_back(std::move(c));
   }
-  if (cases.empty()) return InvalidArgument(source + ": no cases (expected one JSON object per line)");
+  if (cases.empty())
+    return InvalidArgument(source + ": no cases (expected one JSON object per line)");
   return cases;
 }
 

@@ -12,7 +12,8 @@
 // otherwise silently change a run). Blank lines are skipped.
 //
 // Every error names the source, the 1-based line and the field:
-//   "cases.jsonl: line 7: field 'match': expected one of exact|prefix|contains|regex, found 'fuzzy'"
+//   "cases.jsonl: line 7: field 'match': expected one of exact|prefix|contains|regex, found
+//   'fuzzy'"
 #pragma once
 
 #include <cstdint>
@@ -29,9 +30,9 @@ enum class MatchRule : int32_t { kExact, kPrefix, kContains, kRegex };
 const char* MatchRuleName(MatchRule r);
 
 struct EvalCase {
-  int32_t line = 0;                 // 1-based line in the cases file
+  int32_t line = 0;  // 1-based line in the cases file
   std::string id;
-  bool has_prompt_ids = false;      // prompt_ids given (used as is) instead of prompt text
+  bool has_prompt_ids = false;  // prompt_ids given (used as is) instead of prompt text
   std::string prompt;
   std::vector<int32_t> prompt_ids;
   std::string expected;
@@ -39,9 +40,9 @@ struct EvalCase {
   MatchRule match = MatchRule::kExact;
   double weight = 1;
   std::vector<std::string> tags;
-  bool has_reference = false;       // text whose log-likelihood is measured
+  bool has_reference = false;  // text whose log-likelihood is measured
   std::string reference;
-  Regex regex;                      // compiled expected, for kRegex
+  Regex regex;  // compiled expected, for kRegex
 };
 
 inline constexpr size_t kMaxLineBytes = size_t{16} << 20;  // 16 MiB per case line

@@ -8,9 +8,11 @@
 
 namespace slm::eval {
 
-std::string AssemblyChecksum(const std::string& package_digest, const std::vector<AdapterRef>& adapters) {
+std::string AssemblyChecksum(const std::string& package_digest,
+                             const std::vector<AdapterRef>& adapters) {
   std::string s = "slm assembly v0\n" + package_digest + "\n";
-  for (const AdapterRef& a : adapters) s += a.digest + " " + JsonValue::Number(a.scale).Dump() + "\n";
+  for (const AdapterRef& a : adapters)
+    s += a.digest + " " + JsonValue::Number(a.scale).Dump() + "\n";
   return DigestHex(Sha256Of(s));
 }
 
@@ -38,7 +40,8 @@ Fitness ComputeFitness(const std::vector<CaseResult>& cases, const Identity& id)
   }
   f.weighted_pass_rate = f.weight_total > 0 ? wpass / f.weight_total : 0;
   f.mean_score = f.weight_total > 0 ? wscore / f.weight_total : 0;
-  for (auto& [t, tf] : f.tags) tf.weighted_pass_rate = tf.weight > 0 ? tf.weighted_pass_rate / tf.weight : 0;
+  for (auto& [t, tf] : f.tags)
+    tf.weighted_pass_rate = tf.weight > 0 ? tf.weighted_pass_rate / tf.weight : 0;
   if (f.loglik_tokens > 0) {
     f.mean_loglik = ll_sum / static_cast<double>(f.loglik_tokens);
     f.perplexity = ExpD(-f.mean_loglik);
@@ -209,8 +212,9 @@ StatusOr<Evidence> MergeEvidence(std::vector<Evidence> shards) {
     return InvalidArgument("evidence is split into " + std::to_string(n) + " shards, " +
                            std::to_string(shards.size()) + " given");
   }
-  std::sort(shards.begin(), shards.end(),
-            [](const Evidence& a, const Evidence& b) { return a.identity.shard_index < b.identity.shard_index; });
+  std::sort(shards.begin(), shards.end(), [](const Evidence& a, const Evidence& b) {
+    return a.identity.shard_index < b.identity.shard_index;
+  });
   Evidence out = shards[0];
   out.identity.shard_index = 0;
   out.identity.shard_count = 1;
@@ -224,18 +228,22 @@ StatusOr<Evidence> MergeEvidence(std::vector<Evidence> shards) {
   double prefill_s = 0, decode_s = 0;
   for (int32_t i = 0; i < n; ++i) {
     Evidence& s = shards[static_cast<size_t>(i)];
-    const std::string name = "shard " + std::to_string(s.identity.shard_index) + "/" + std::to_string(s.identity.shard_count);
+    const std::string name = "shard " + std::to_string(s.identity.shard_index) + "/" +
+                             std::to_string(s.identity.shard_count);
     if (s.identity.shard_index != i || s.identity.shard_count != n) {
-      return InvalidArgument("expected shards 0.." + std::to_string(n - 1) + " of " + std::to_string(n) +
-                             " exactly once, found " + name + " in position " + std::to_string(i));
+      return InvalidArgument("expected shards 0.." + std::to_string(n - 1) + " of " +
+                             std::to_string(n) + " exactly once, found " + name + " in position " +
+                             std::to_string(i));
     }
     if (!s.complete) return InvalidArgument(name + " is incomplete (complete: false); re-run it");
     Identity probe = s.identity;
     probe.shard_index = 0;
     probe.shard_count = 1;
     if (IdentityJson(probe).Dump() != want) {
-      return InvalidArgument(name + ": identity differs from shard 0 (package, adapters, cases, sampling or "
-                             "runtime version); only evidence of one evaluation can be merged");
+      return InvalidArgument(
+          name +
+          ": identity differs from shard 0 (package, adapters, cases, sampling or "
+          "runtime version); only evidence of one evaluation can be merged");
     }
     for (CaseResult& c : s.cases) {
       prefill_s += c.prefill_seconds;
@@ -245,22 +253,26 @@ StatusOr<Evidence> MergeEvidence(std::vector<Evidence> shards) {
     out.timing.wall_seconds = std::max(out.timing.wall_seconds, s.timing.wall_seconds);
     out.timing.prompt_tokens += s.timing.prompt_tokens;
     out.timing.generated_tokens += s.timing.generated_tokens;
-    out.timing.peak_memory_bytes = std::max(out.timing.peak_memory_bytes, s.timing.peak_memory_bytes);
+    out.timing.peak_memory_bytes =
+        std::max(out.timing.peak_memory_bytes, s.timing.peak_memory_bytes);
   }
   std::sort(out.cases.begin(), out.cases.end(),
             [](const CaseResult& a, const CaseResult& b) { return a.index < b.index; });
   for (size_t i = 0; i < out.cases.size(); ++i) {
     if (static_cast<int64_t>(out.cases[i].index) != static_cast<int64_t>(i)) {
-      return InvalidArgument("merged cases do not cover the file: expected case index " + std::to_string(i) +
-                             ", found " + std::to_string(out.cases[i].index));
+      return InvalidArgument("merged cases do not cover the file: expected case index " +
+                             std::to_string(i) + ", found " + std::to_string(out.cases[i].index));
     }
   }
   if (static_cast<int64_t>(out.cases.size()) != out.identity.cases_total) {
-    return InvalidArgument("merged " + std::to_string(out.cases.size()) + " cases, the cases file has " +
+    return InvalidArgument("merged " + std::to_string(out.cases.size()) +
+                           " cases, the cases file has " +
                            std::to_string(out.identity.cases_total));
   }
-  out.timing.prefill_tok_s = prefill_s > 0 ? static_cast<double>(out.timing.prompt_tokens) / prefill_s : 0;
-  out.timing.decode_tok_s = decode_s > 0 ? static_cast<double>(out.timing.generated_tokens) / decode_s : 0;
+  out.timing.prefill_tok_s =
+      prefill_s > 0 ? static_cast<double>(out.timing.prompt_tokens) / prefill_s : 0;
+  out.timing.decode_tok_s =
+      decode_s > 0 ? static_cast<double>(out.timing.generated_tokens) / decode_s : 0;
   out.fitness = ComputeFitness(out.cases, out.identity);
   out.complete = true;
   return out;

@@ -38,27 +38,27 @@ struct Identity {
   std::string cases_digest;       // SHA-256 of the cases file bytes
   int64_t cases_total = 0;        // cases in the file (all shards)
   SamplerConfig sampling;
-  int32_t n_ctx = 0;               // the session context the cases ran in
+  int32_t n_ctx = 0;  // the session context the cases ran in
   std::string runtime_version;
   int32_t shard_index = 0, shard_count = 1;  // written only when shard_count > 1
 };
 
 struct LogLik {
-  bool present = false;          // false for regex cases without `reference`
-  std::vector<int32_t> target_ids;  // the scored continuation tokens
+  bool present = false;                // false for regex cases without `reference`
+  std::vector<int32_t> target_ids;     // the scored continuation tokens
   std::vector<double> token_logprobs;  // nats, one per target id
-  double sum = 0;                // nats (<= 0)
-  double mean = 0;               // sum / tokens, nats/token
-  double perplexity = 0;         // ExpD(-mean)
+  double sum = 0;                      // nats (<= 0)
+  double mean = 0;                     // sum / tokens, nats/token
+  double perplexity = 0;               // ExpD(-mean)
 };
 
 struct CaseResult {
-  int32_t index = 0;             // 0-based position in the cases file
+  int32_t index = 0;  // 0-based position in the cases file
   std::string id;
-  std::string match;             // rule name
+  std::string match;  // rule name
   double weight = 1;
   std::vector<std::string> tags;
-  std::string prompt_digest;     // SHA-256 of the prompt ids as u32 little-endian
+  std::string prompt_digest;  // SHA-256 of the prompt ids as u32 little-endian
   std::vector<int32_t> prompt_ids;
   std::vector<int32_t> output_ids;
   std::string output_text;
@@ -82,8 +82,8 @@ struct Fitness {
   double mean_score = 0;          // weighted like the pass rate
   std::map<std::string, TagFitness> tags;
   int64_t loglik_cases = 0, loglik_tokens = 0;
-  double mean_loglik = 0;         // nats/token over all scored tokens
-  double perplexity = 0;          // ExpD(-mean_loglik)
+  double mean_loglik = 0;  // nats/token over all scored tokens
+  double perplexity = 0;   // ExpD(-mean_loglik)
   uint64_t package_bytes = 0, adapter_bytes = 0;
 };
 
@@ -111,7 +111,8 @@ struct Evidence {
 // SHA-256 hex of "slm assembly v0\n" + package digest hex + "\n" + per
 // adapter "<digest hex> <scale, shortest round-trip>\n". Issue 5 owns the
 // real assembly checksum; this one already changes with any adapter or scale.
-std::string AssemblyChecksum(const std::string& package_digest, const std::vector<AdapterRef>& adapters);
+std::string AssemblyChecksum(const std::string& package_digest,
+                             const std::vector<AdapterRef>& adapters);
 
 // Fitness from the cases (case order) and the identity's byte counts.
 Fitness ComputeFitness(const std::vector<CaseResult>& cases, const Identity& id);

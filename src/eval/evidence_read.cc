@@ -21,7 +21,8 @@ class Reader {
     const std::string p = path.empty() ? key : path + "." + key;
     if (v == nullptr) return Err(p, "missing");
     if (v->type() != type) {
-      return Err(p, std::string("expected ") + JsonTypeName(type) + ", found " + JsonTypeName(v->type()));
+      return Err(
+          p, std::string("expected ") + JsonTypeName(type) + ", found " + JsonTypeName(v->type()));
     }
     return v;
   }
@@ -45,7 +46,8 @@ class Reader {
     return v->as_bool();
   }
   template <typename T>
-  StatusOr<std::vector<T>> Nums(const JsonValue& o, const std::string& path, const char* key) const {
+  StatusOr<std::vector<T>> Nums(const JsonValue& o, const std::string& path,
+                                const char* key) const {
     SLM_ASSIGN_OR_RETURN(const JsonValue* v, Member(o, path, key, JsonValue::Type::kArray));
     std::vector<T> out;
     out.reserve(v->items().size());
@@ -154,11 +156,13 @@ StatusOr<Evidence> ParseEvidence(std::string_view text, const std::string& sourc
   if (kind != "slm-evidence") return r.Err("kind", "expected 'slm-evidence', found '" + kind + "'");
   SLM_ASSIGN_OR_RETURN(int64_t v, r.Int(doc, "", "schema_version"));
   if (v != kEvidenceSchemaVersion) {
-    return r.Err("schema_version", "expected " + std::to_string(kEvidenceSchemaVersion) + ", found " +
-                                       std::to_string(v) + " (written by another slm version)");
+    return r.Err("schema_version", "expected " + std::to_string(kEvidenceSchemaVersion) +
+                                       ", found " + std::to_string(v) +
+                                       " (written by another slm version)");
   }
   SLM_ASSIGN_OR_RETURN(e.complete, r.Bool(doc, "", "complete"));
-  SLM_ASSIGN_OR_RETURN(const JsonValue* id, r.Member(doc, "", "identity", JsonValue::Type::kObject));
+  SLM_ASSIGN_OR_RETURN(const JsonValue* id,
+                       r.Member(doc, "", "identity", JsonValue::Type::kObject));
   SLM_RETURN_IF_ERROR(r.Identity_(*id, &e.identity));
   SLM_ASSIGN_OR_RETURN(const JsonValue* cases, r.Member(doc, "", "cases", JsonValue::Type::kArray));
   for (size_t i = 0; i < cases->items().size(); ++i) {
@@ -173,17 +177,24 @@ StatusOr<Evidence> ParseEvidence(std::string_view text, const std::string& sourc
     if (auto s = env->GetString("kernels"); s.ok()) e.environment.kernels = *s;
   }
   if (const JsonValue* t = doc.Find("timing"); t && t->is_object()) {
-    auto num = [&](const char* k) { auto n = t->GetNumber(k); return n.ok() ? *n : 0.0; };
+    auto num = [&](const char* k) {
+      auto n = t->GetNumber(k);
+      return n.ok() ? *n : 0.0;
+    };
     e.timing.wall_seconds = num("wall_seconds");
     e.timing.prefill_tok_s = num("prefill_tok_s");
     e.timing.decode_tok_s = num("decode_tok_s");
     e.timing.prompt_tokens = static_cast<int64_t>(num("prompt_tokens"));
     e.timing.generated_tokens = static_cast<int64_t>(num("generated_tokens"));
     e.timing.peak_memory_bytes = static_cast<uint64_t>(num("peak_memory_bytes"));
-    if (const JsonValue* cs = t->Find("cases"); cs && cs->is_array() && cs->size() == e.cases.size()) {
+    if (const JsonValue* cs = t->Find("cases");
+        cs && cs->is_array() && cs->size() == e.cases.size()) {
       for (size_t i = 0; i < e.cases.size(); ++i) {
         const JsonValue& x = cs->items()[i];
-        auto get = [&](const char* k) { auto n = x.GetNumber(k); return n.ok() ? *n : 0.0; };
+        auto get = [&](const char* k) {
+          auto n = x.GetNumber(k);
+          return n.ok() ? *n : 0.0;
+        };
         e.cases[i].seconds = get("seconds");
         e.cases[i].prefill_seconds = get("prefill_seconds");
         e.cases[i].decode_seconds = get("decode_seconds");

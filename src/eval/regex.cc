@@ -6,23 +6,12 @@
 
 namespace slm::eval {
 
-bool Regex::Class::Contains(uint32_t cp) const {
-  bool in = false;
-  for (const auto& [lo, hi] : ranges) {
-    if (cp >= lo && cp <= hi) {
-      in = true;
-      break;
-    }
-  }
-  return in != negated;
-}
-
 namespace {
 
 struct Node {
   enum Kind { kEmpty, kChar, kAny, kClass, kBol, kEol, kConcat, kAlt, kRepeat } kind = kEmpty;
-  uint32_t c = 0;                  // kChar code point, kClass index
-  int min = 0, max = 0;            // kRepeat; max -1 = unbounded
+  uint32_t c = 0;        // kChar code point, kClass index
+  int min = 0, max = 0;  // kRepeat; max -1 = unbounded
   std::vector<std::unique_ptr<Node>> kids;
 };
 
@@ -182,15 +171,28 @@ class RegexCompiler {
         ++pos_;
         return n;
       }
-      case '.': n->kind = Node::kAny; return n;
-      case '^': n->kind = Node::kBol; return n;
-      case '$': n->kind = Node::kEol; return n;
-      case '[': return ParseClass(at);
-      case '\\': return ParseEscapeAtom(at);
-      case '*': case '+': case '?': case '{':
+      case '.':
+        n->kind = Node::kAny;
+        return n;
+      case '^':
+        n->kind = Node::kBol;
+        return n;
+      case '$':
+        n->kind = Node::kEol;
+        return n;
+      case '[':
+        return ParseClass(at);
+      case '\\':
+        return ParseEscapeAtom(at);
+      case '*':
+      case '+':
+      case '?':
+      case '{':
         pos_ = at;
-        return Error("quantifier '" + std::string(1, static_cast<char>(c)) + "' has nothing to repeat");
-      case ']': case '}':
+        return Error("quantifier '" + std::string(1, static_cast<char>(c)) +
+                     "' has nothing to repeat");
+      case ']':
+      case '}':
         pos_ = at;
         return Error("unescaped '" + std::string(1, static_cast<char>(c)) + "' (write \\" +
                      std::string(1, static_cast<char>(c)) + ")");
@@ -216,24 +218,48 @@ class RegexCompiler {
       cls->ranges = std::move(r);
     };
     switch (c) {
-      case 'd': set(false, {{'0', '9'}}); break;
-      case 'D': set(true, {{'0', '9'}}); break;
-      case 'w': set(false, {{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'_', '_'}}); break;
-      case 'W': set(true, {{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'_', '_'}}); break;
-      case 's': set(false, {{' ', ' '}, {'\t', '\r'}}); break;  // \t \n \v \f \r
-      case 'S': set(true, {{' ', ' '}, {'\t', '\r'}}); break;
-      case 'n': *cp = '\n'; break;
-      case 't': *cp = '\t'; break;
-      case 'r': *cp = '\r'; break;
-      case 'f': *cp = '\f'; break;
-      case 'v': *cp = '\v'; break;
+      case 'd':
+        set(false, {{'0', '9'}});
+        break;
+      case 'D':
+        set(true, {{'0', '9'}});
+        break;
+      case 'w':
+        set(false, {{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'_', '_'}});
+        break;
+      case 'W':
+        set(true, {{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'_', '_'}});
+        break;
+      case 's':
+        set(false, {{' ', ' '}, {'\t', '\r'}});
+        break;  // \t \n \v \f \r
+      case 'S':
+        set(true, {{' ', ' '}, {'\t', '\r'}});
+        break;
+      case 'n':
+        *cp = '\n';
+        break;
+      case 't':
+        *cp = '\t';
+        break;
+      case 'r':
+        *cp = '\r';
+        break;
+      case 'f':
+        *cp = '\f';
+        break;
+      case 'v':
+        *cp = '\v';
+        break;
       default:
-        if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+        if (c < 0x80 &&
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
           *cp = c;  // escaped punctuation
           break;
         }
         pos_ = at;
-        return Error("unsupported escape '\\" + std::string(1, static_cast<char>(c < 0x80 ? c : '?')) +
+        return Error("unsupported escape '\\" +
+                     std::string(1, static_cast<char>(c < 0x80 ? c : '?')) +
                      "' (no backreferences; supported: \\d \\w \\s \\D \\W \\S \\n \\t \\r \\f \\v "
                      "and escaped punctuation)");
     }
@@ -292,7 +318,8 @@ class RegexCompiler {
         }
       } else if (c == '[') {
         pos_ = item;
-        return Error("unescaped '[' inside a class (named classes like [:alpha:] are not supported)");
+        return Error(
+            "unescaped '[' inside a class (named classes like [:alpha:] are not supported)");
       }
       uint32_t hi = lo;
       if (pos_ + 1 < p_.size() && p_[pos_] == '-' && p_[pos_ + 1] != ']') {
@@ -326,7 +353,8 @@ class RegexCompiler {
   static uint64_t Size(const Node& n) {
     constexpr uint64_t kCap = uint64_t{1} << 40;
     switch (n.kind) {
-      case Node::kEmpty: return 0;
+      case Node::kEmpty:
+        return 0;
       case Node::kConcat: {
         uint64_t s = 0;
         for (const auto& k : n.kids) s = std::min(kCap, s + Size(*k));
@@ -343,7 +371,8 @@ class RegexCompiler {
         s += n.max < 0 ? k + 2 : static_cast<uint64_t>(n.max - n.min) * (k + 1);
         return std::min(kCap, s);
       }
-      default: return 1;
+      default:
+        return 1;
     }
   }
 
@@ -356,12 +385,23 @@ class RegexCompiler {
   void Emit(const Node& n) {
     using Op = Regex::Op;
     switch (n.kind) {
-      case Node::kEmpty: return;
-      case Node::kChar: Push({Op::kChar, n.c}); return;
-      case Node::kAny: Push({Op::kAny}); return;
-      case Node::kClass: Push({Op::kClass, n.c}); return;
-      case Node::kBol: Push({Op::kBol}); return;
-      case Node::kEol: Push({Op::kEol}); return;
+      case Node::kEmpty:
+        return;
+      case Node::kChar:
+        Push({Op::kChar, n.c});
+        return;
+      case Node::kAny:
+        Push({Op::kAny});
+        return;
+      case Node::kClass:
+        Push({Op::kClass, n.c});
+        return;
+      case Node::kBol:
+        Push({Op::kBol});
+        return;
+      case Node::kEol:
+        Push({Op::kEol});
+        return;
       case Node::kConcat:
         for (const auto& k : n.kids) Emit(*k);
         return;
@@ -409,64 +449,8 @@ class RegexCompiler {
   Regex re_;
 };
 
-StatusOr<Regex> Regex::Compile(std::string_view pattern) { return RegexCompiler(pattern).Compile(); }
-
-bool Regex::Search(std::string_view text) const { return Run(text, false); }
-bool Regex::FullMatch(std::string_view text) const { return Run(text, true); }
-
-// Pike VM without captures: two sparse sets of program counters, one per
-// text position; each set is closed over Split/Jmp/anchors before stepping.
-bool Regex::Run(std::string_view text, bool full) const {
-  const size_t n = prog_.size();
-  std::vector<uint32_t> cur, next, stack;
-  std::vector<uint64_t> mark(n, 0);  // generation in which pc was added
-  uint64_t gen = 0;
-  cur.reserve(n);
-  next.reserve(n);
-  bool matched = false;
-  // Adds pc's epsilon closure at text offset `at` to *list.
-  auto add = [&](std::vector<uint32_t>* list, uint32_t pc0, size_t at) {
-    stack.push_back(pc0);
-    while (!stack.empty()) {
-      uint32_t pc = stack.back();
-      stack.pop_back();
-      if (mark[pc] == gen) continue;
-      mark[pc] = gen;
-      const Inst& in = prog_[pc];
-      switch (in.op) {
-        case Op::kJmp: stack.push_back(in.x); break;
-        case Op::kSplit: stack.push_back(in.y); stack.push_back(in.x); break;
-        case Op::kBol: if (at == 0) stack.push_back(pc + 1); break;
-        case Op::kEol: if (at == text.size()) stack.push_back(pc + 1); break;
-        case Op::kMatch:
-          if (!full || at == text.size()) matched = true;
-          break;
-        default: list->push_back(pc); break;
-      }
-    }
-  };
-  size_t i = 0;
-  ++gen;
-  add(&cur, 0, 0);
-  while (true) {
-    if (matched) return true;
-    if (i >= text.size()) return false;
-    uint32_t cp = 0;
-    size_t len = Utf8Decode(text, i, &cp);
-    if (len == 0) cp = 0xFFFD, len = 1;
-    ++gen;
-    next.clear();
-    for (uint32_t pc : cur) {
-      const Inst& in = prog_[pc];
-      bool ok = (in.op == Op::kChar && in.c == cp) || (in.op == Op::kAny && cp != '\n') ||
-                (in.op == Op::kClass && classes_[in.c].Contains(cp));
-      if (ok) add(&next, pc + 1, i + len);
-    }
-    i += len;
-    if (!full) add(&next, 0, i);  // a match may start at every position
-    std::swap(cur, next);
-    if (cur.empty() && full) return false;
-  }
+StatusOr<Regex> Regex::Compile(std::string_view pattern) {
+  return RegexCompiler(pattern).Compile();
 }
 
 }  // namespace slm::eval

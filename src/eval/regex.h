@@ -49,9 +49,9 @@ class Regex {
   enum class Op : uint8_t { kChar, kAny, kClass, kSplit, kJmp, kBol, kEol, kMatch };
   struct Inst {
     Op op;
-    uint32_t c = 0;   // kChar: code point; kClass: index into classes_
-    uint32_t x = 0;   // kSplit, kJmp: target
-    uint32_t y = 0;   // kSplit: second target
+    uint32_t c = 0;  // kChar: code point; kClass: index into classes_
+    uint32_t x = 0;  // kSplit, kJmp: target
+    uint32_t y = 0;  // kSplit: second target
   };
   struct Class {
     bool negated = false;

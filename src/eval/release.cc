@@ -36,36 +36,46 @@ void DiffIds(const std::string& what, const std::vector<T>& a, const std::vector
   if (a == b) return;
   size_t i = 0;
   while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
-  std::string ra = i < a.size() ? std::to_string(a[i]) : "end (" + std::to_string(a.size()) + " ids)";
-  std::string rb = i < b.size() ? std::to_string(b[i]) : "end (" + std::to_string(b.size()) + " ids)";
-  out->push_back(what + " differ at position " + std::to_string(i) + ": recorded " + ra + ", replay " + rb);
+  std::string ra =
+      i < a.size() ? std::to_string(a[i]) : "end (" + std::to_string(a.size()) + " ids)";
+  std::string rb =
+      i < b.size() ? std::to_string(b[i]) : "end (" + std::to_string(b.size()) + " ids)";
+  out->push_back(what + " differ at position " + std::to_string(i) + ": recorded " + ra +
+                 ", replay " + rb);
 }
 
 }  // namespace
 
-StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text, const std::string& cases_text,
-                                              const Package& base, bool include_base) {
+StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
+                                              const std::string& cases_text, const Package& base,
+                                              bool include_base) {
   SLM_ASSIGN_OR_RETURN(Evidence e, ParseEvidence(evidence_text, "evidence"));
-  if (!e.complete) return InvalidArgument("evidence is partial (complete: false): re-run slm eval to the end");
+  if (!e.complete)
+    return InvalidArgument("evidence is partial (complete: false): re-run slm eval to the end");
   if (e.identity.shard_count > 1) {
     return InvalidArgument("evidence is shard " + std::to_string(e.identity.shard_index) + "/" +
-                           std::to_string(e.identity.shard_count) + ": merge the shards first (slm evidence merge)");
+                           std::to_string(e.identity.shard_count) +
+                           ": merge the shards first (slm evidence merge)");
   }
   const std::string cases_digest = Hex(cases_text);
   if (cases_digest != e.identity.cases_digest) {
-    return InvalidArgument("cases file digest " + cases_digest + " differs from the evidence's cases_digest " +
-                           e.identity.cases_digest + " (give the cases file the evidence was made from)");
+    return InvalidArgument("cases file digest " + cases_digest +
+                           " differs from the evidence's cases_digest " + e.identity.cases_digest +
+                           " (give the cases file the evidence was made from)");
   }
   if (base.digest_hex() != e.identity.package_digest) {
-    return InvalidArgument("package digest " + base.digest_hex() + " differs from the evidence's package_digest " +
+    return InvalidArgument("package digest " + base.digest_hex() +
+                           " differs from the evidence's package_digest " +
                            e.identity.package_digest + " (give the package that was evaluated)");
   }
-  std::vector<PacketFile> files = {
-      {"REPORT.md", RenderReport(e)}, {"cases.jsonl", cases_text}, {"evidence.json", evidence_text}};
+  std::vector<PacketFile> files = {{"REPORT.md", RenderReport(e)},
+                                   {"cases.jsonl", cases_text},
+                                   {"evidence.json", evidence_text}};
   JsonValue list = JsonValue::Array();
   const std::string base_sha = DigestHex(Sha256Of(base.bytes()));
   std::vector<JsonValue> entries;
-  for (const PacketFile& f : files) entries.push_back(FileEntry(f.path, f.bytes.size(), Hex(f.bytes)));
+  for (const PacketFile& f : files)
+    entries.push_back(FileEntry(f.path, f.bytes.size(), Hex(f.bytes)));
   if (include_base) entries.push_back(FileEntry(kBaseName, base.bytes().size(), base_sha));
   std::sort(entries.begin(), entries.end(), [](const JsonValue& a, const JsonValue& b) {
     return a.Find("path")->as_string() < b.Find("path")->as_string();
@@ -104,21 +114,25 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
   auto problem = [&](std::string s) { c.problems.push_back(std::move(s)); };
   auto manifest = read(kManifestName);
   auto digest_line = read(kManifestDigestName);
-  if (!manifest.ok()) return problem(std::string(kManifestName) + ": " + manifest.status().message()), c;
-  if (!digest_line.ok()) return problem(std::string(kManifestDigestName) + ": " + digest_line.status().message()), c;
+  if (!manifest.ok())
+    return problem(std::string(kManifestName) + ": " + manifest.status().message()), c;
+  if (!digest_line.ok())
+    return problem(std::string(kManifestDigestName) + ": " + digest_line.status().message()), c;
   c.packet_digest = Hex(*manifest);
   const std::string want_line = c.packet_digest + "  " + kManifestName + "\n";
   if (*digest_line != want_line) {
     std::string recorded = digest_line->substr(0, std::min<size_t>(64, digest_line->size()));
-    problem(std::string(kManifestName) + ": SHA-256 is " + c.packet_digest + ", " + kManifestDigestName +
-            " records " + recorded + (digest_line->size() != want_line.size() ? " (malformed line)" : ""));
+    problem(std::string(kManifestName) + ": SHA-256 is " + c.packet_digest + ", " +
+            kManifestDigestName + " records " + recorded +
+            (digest_line->size() != want_line.size() ? " (malformed line)" : ""));
   }
   auto m = ParseJson(*manifest, kManifestName);
   if (!m.ok()) return problem(m.status().message()), c;
   const JsonValue* files = m->Find("files");
   const JsonValue* base = m->Find("base");
   if (files == nullptr || !files->is_array() || base == nullptr || !base->is_object()) {
-    return problem(std::string(kManifestName) + ": expected 'files' (array) and 'base' (object)"), c;
+    return problem(std::string(kManifestName) + ": expected 'files' (array) and 'base' (object)"),
+           c;
   }
   if (auto d = base->GetString("package_digest"); d.ok()) c.base_digest = *d;
   if (auto inc = base->GetBool("included"); inc.ok()) c.base_included = *inc;
@@ -139,13 +153,16 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
     }
     const std::string got = Hex(*data);
     if (static_cast<int64_t>(data->size()) != *bytes) {
-      problem(*path + ": " + std::to_string(data->size()) + " bytes, the manifest records " + std::to_string(*bytes));
+      problem(*path + ": " + std::to_string(data->size()) + " bytes, the manifest records " +
+              std::to_string(*bytes));
     }
     if (got != *sha) problem(*path + ": SHA-256 is " + got + ", the manifest records " + *sha);
     if (*path == "evidence.json") {
       auto ev = ParseEvidence(*data, "evidence.json");
-      if (ev.ok()) c.evidence = std::move(ev).value();
-      else problem(ev.status().message());
+      if (ev.ok())
+        c.evidence = std::move(ev).value();
+      else
+        problem(ev.status().message());
     }
     if (*path == "cases.jsonl") c.cases_text = std::move(data).value();
   }
@@ -156,8 +173,8 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
     if (!listed.count(p)) problem(p + ": present in the packet but not listed in the manifest");
   }
   if (c.problems.empty() && c.evidence.identity.package_digest != c.base_digest) {
-    problem(std::string(kManifestName) + ": base digest " + c.base_digest + " differs from the evidence's " +
-            c.evidence.identity.package_digest);
+    problem(std::string(kManifestName) + ": base digest " + c.base_digest +
+            " differs from the evidence's " + c.evidence.identity.package_digest);
   }
   return c;
 }
@@ -165,7 +182,8 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
 std::vector<std::string> DiffEvidence(const Evidence& a, const Evidence& b) {
   std::vector<std::string> out;
   if (a.cases.size() != b.cases.size()) {
-    out.push_back("case count: recorded " + std::to_string(a.cases.size()) + ", replay " + std::to_string(b.cases.size()));
+    out.push_back("case count: recorded " + std::to_string(a.cases.size()) + ", replay " +
+                  std::to_string(b.cases.size()));
   }
   for (size_t i = 0; i < std::min(a.cases.size(), b.cases.size()); ++i) {
     const CaseResult& x = a.cases[i];
@@ -175,9 +193,13 @@ std::vector<std::string> DiffEvidence(const Evidence& a, const Evidence& b) {
     DiffIds("prompt ids", x.prompt_ids, y.prompt_ids, &d);
     DiffIds("output ids", x.output_ids, y.output_ids, &d);
     if (x.output_text != y.output_text) d.push_back("output text differs");
-    if (x.stop_reason != y.stop_reason) d.push_back("stop reason: recorded " + x.stop_reason + ", replay " + y.stop_reason);
-    if (x.pass != y.pass) d.push_back(std::string("pass: recorded ") + (x.pass ? "true" : "false") + ", replay " + (y.pass ? "true" : "false"));
-    if (x.score != y.score) d.push_back("score: recorded " + Exact(x.score) + ", replay " + Exact(y.score));
+    if (x.stop_reason != y.stop_reason)
+      d.push_back("stop reason: recorded " + x.stop_reason + ", replay " + y.stop_reason);
+    if (x.pass != y.pass)
+      d.push_back(std::string("pass: recorded ") + (x.pass ? "true" : "false") + ", replay " +
+                  (y.pass ? "true" : "false"));
+    if (x.score != y.score)
+      d.push_back("score: recorded " + Exact(x.score) + ", replay " + Exact(y.score));
     if (x.loglik.present != y.loglik.present) {
       d.push_back("log-likelihood present in one run only");
     } else if (x.loglik.present) {
@@ -189,31 +211,37 @@ std::vector<std::string> DiffEvidence(const Evidence& a, const Evidence& b) {
         std::memcpy(&bx, &lx[t], 8);
         std::memcpy(&by, &ly[t], 8);
         if (bx != by) {
-          d.push_back("log-prob of expected token " + std::to_string(t) + ": recorded " + Exact(lx[t]) + ", replay " +
-                      Exact(ly[t]));
+          d.push_back("log-prob of expected token " + std::to_string(t) + ": recorded " +
+                      Exact(lx[t]) + ", replay " + Exact(ly[t]));
           break;
         }
       }
-      if (x.loglik.sum != y.loglik.sum) d.push_back("log-likelihood sum: recorded " + Exact(x.loglik.sum) + ", replay " + Exact(y.loglik.sum));
+      if (x.loglik.sum != y.loglik.sum)
+        d.push_back("log-likelihood sum: recorded " + Exact(x.loglik.sum) + ", replay " +
+                    Exact(y.loglik.sum));
     }
-    for (const std::string& s : d) out.push_back("case '" + x.id + "' (index " + std::to_string(x.index) + "): " + s);
+    for (const std::string& s : d)
+      out.push_back("case '" + x.id + "' (index " + std::to_string(x.index) + "): " + s);
   }
   if (out.empty() && DeterministicPart(a) != DeterministicPart(b)) {
-    out.push_back("identity or fitness differs although every case matches (recorded identity: assembly " +
-                  a.identity.assembly_checksum + ", replay " + b.identity.assembly_checksum + ")");
+    out.push_back(
+        "identity or fitness differs although every case matches (recorded identity: assembly " +
+        a.identity.assembly_checksum + ", replay " + b.identity.assembly_checksum + ")");
   }
   return out;
 }
 
-StatusOr<std::vector<std::string>> ReplayEvidence(const Evidence& recorded, const std::string& cases_text,
-                                                  const Package& base,
-                                                  const std::function<void(const EvalProgress&)>& progress,
-                                                  const std::function<bool()>& should_stop) {
+StatusOr<std::vector<std::string>> ReplayEvidence(
+    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const std::function<void(const EvalProgress&)>& progress,
+    const std::function<bool()>& should_stop) {
   if (base.digest_hex() != recorded.identity.package_digest) {
     return std::vector<std::string>{"base package differs: the evidence was made with package " +
-                                    recorded.identity.package_digest + ", the given base is " + base.digest_hex()};
+                                    recorded.identity.package_digest + ", the given base is " +
+                                    base.digest_hex()};
   }
-  if (!recorded.identity.adapters.empty()) return Unsupported("evidence names adapters; adapters are not implemented yet (issue 5)");
+  if (!recorded.identity.adapters.empty())
+    return Unsupported("evidence names adapters; adapters are not implemented yet (issue 5)");
   EvalRequest req;
   req.cases_text = cases_text;
   req.cases_source = "cases.jsonl";

@@ -42,8 +42,9 @@ struct PacketFile {
 // Checks the evidence is complete, unsharded, made from these cases and this
 // package; returns every file except base.slm (whose bytes the caller copies
 // when include_base; its digest and size are listed in the manifest).
-StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text, const std::string& cases_text,
-                                              const Package& base, bool include_base);
+StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
+                                              const std::string& cases_text, const Package& base,
+                                              bool include_base);
 
 // The human-readable summary written as REPORT.md.
 std::string RenderReport(const Evidence& e);
@@ -55,8 +56,8 @@ struct PacketCheck {
   std::vector<std::string> problems;  // empty = every digest matches
   std::string packet_digest;          // SHA-256 of manifest.json (hex)
   bool base_included = false;
-  std::string base_digest;            // package digest named by the manifest
-  Evidence evidence;                  // valid when problems is empty
+  std::string base_digest;  // package digest named by the manifest
+  Evidence evidence;        // valid when problems is empty
   std::string cases_text;
 };
 
@@ -67,10 +68,10 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
 // Step 2: re-run the recorded cases on `base` with the recorded sampling and
 // compare every output, token id and log-likelihood bit for bit. Returns the
 // differences (empty = identical), each naming the case and the field.
-StatusOr<std::vector<std::string>> ReplayEvidence(const Evidence& recorded, const std::string& cases_text,
-                                                  const Package& base,
-                                                  const std::function<void(const EvalProgress&)>& progress,
-                                                  const std::function<bool()>& should_stop);
+StatusOr<std::vector<std::string>> ReplayEvidence(
+    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const std::function<void(const EvalProgress&)>& progress,
+    const std::function<bool()>& should_stop);
 
 // The differences between two evidence documents' deterministic parts,
 // case by case (used by ReplayEvidence; also handy in tests).

@@ -14,14 +14,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 std::string PromptDigest(std::span<const int32_t> ids) {
   Sha256 h;
   for (int32_t id : ids) {
     uint32_t u = static_cast<uint32_t>(id);
-    uint8_t b[4] = {static_cast<uint8_t>(u), static_cast<uint8_t>(u >> 8), static_cast<uint8_t>(u >> 16),
-                    static_cast<uint8_t>(u >> 24)};
+    uint8_t b[4] = {static_cast<uint8_t>(u), static_cast<uint8_t>(u >> 8),
+                    static_cast<uint8_t>(u >> 16), static_cast<uint8_t>(u >> 24)};
     h.Update(std::span<const uint8_t>(b, 4));
   }
   return DigestHex(h.Finish());
@@ -67,7 +69,8 @@ StatusOr<std::vector<Prepared>> Prepare(const EvalInputs& in, const std::string&
   for (size_t i = 0; i < in.cases.size(); ++i) {
     if (static_cast<int32_t>(i % static_cast<size_t>(in.shard_count)) != in.shard_index) continue;
     const EvalCase& c = in.cases[i];
-    const std::string where = source + ": line " + std::to_string(c.line) + " (case '" + c.id + "')";
+    const std::string where =
+        source + ": line " + std::to_string(c.line) + " (case '" + c.id + "')";
     Prepared p{&c, static_cast<int32_t>(i), {}, false, {}};
     if (c.has_prompt_ids) {
       p.prompt = c.prompt_ids;
@@ -76,7 +79,8 @@ StatusOr<std::vector<Prepared>> Prepare(const EvalInputs& in, const std::string&
       if (!ids.ok()) return ids.status().WithContext(where + ": field 'prompt'");
       p.prompt = std::move(ids).value();
     }
-    if (p.prompt.empty()) return InvalidArgument(where + ": field 'prompt': encodes to no tokens (and no BOS)");
+    if (p.prompt.empty())
+      return InvalidArgument(where + ": field 'prompt': encodes to no tokens (and no BOS)");
     for (int32_t id : p.prompt) {
       if (id < 0 || id >= vocab) {
         return InvalidArgument(where + ": field 'prompt_ids': id " + std::to_string(id) +
@@ -95,9 +99,10 @@ StatusOr<std::vector<Prepared>> Prepare(const EvalInputs& in, const std::string&
       p.target = std::move(ids).value();
       p.has_target = !p.target.empty();
       if (p.prompt.size() + p.target.size() - 1 > static_cast<size_t>(n_ctx)) {
-        return InvalidArgument(where + ": prompt (" + std::to_string(p.prompt.size()) + " tokens) + expected (" +
-                               std::to_string(p.target.size()) + ") exceed the context (" +
-                               std::to_string(n_ctx) + ") for the log-likelihood");
+        return InvalidArgument(where + ": prompt (" + std::to_string(p.prompt.size()) +
+                               " tokens) + expected (" + std::to_string(p.target.size()) +
+                               ") exceed the context (" + std::to_string(n_ctx) +
+                               ") for the log-likelihood");
       }
     }
     out.push_back(std::move(p));
@@ -107,14 +112,16 @@ StatusOr<std::vector<Prepared>> Prepare(const EvalInputs& in, const std::string&
 
 }  // namespace
 
-StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const EvalProgress&)>& progress,
+StatusOr<Evidence> RunEval(const EvalInputs& in,
+                           const std::function<void(const EvalProgress&)>& progress,
                            const std::function<bool()>& should_stop) {
   if (in.shard_count < 1 || in.shard_index < 0 || in.shard_index >= in.shard_count) {
-    return InvalidArgument("shard " + std::to_string(in.shard_index) + "/" + std::to_string(in.shard_count) +
-                           ": expected 0 <= I < N");
+    return InvalidArgument("shard " + std::to_string(in.shard_index) + "/" +
+                           std::to_string(in.shard_count) + ": expected 0 <= I < N");
   }
   if (in.sampling.seed >= (uint64_t{1} << 53)) {
-    return InvalidArgument("seed " + std::to_string(in.sampling.seed) + ": expected < 2^53 (it is recorded as a JSON number)");
+    return InvalidArgument("seed " + std::to_string(in.sampling.seed) +
+                           ": expected < 2^53 (it is recorded as a JSON number)");
   }
   const auto t_start = Clock::now();
   Evidence e;
@@ -132,7 +139,8 @@ StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const 
   e.environment = CurrentEnvironment();
 
   SLM_ASSIGN_OR_RETURN(std::vector<Prepared> prepared, Prepare(in, in.cases_source));
-  SLM_ASSIGN_OR_RETURN(auto sampler, Sampler::Create(in.session->model().config().vocab_size, in.sampling));
+  SLM_ASSIGN_OR_RETURN(auto sampler,
+                       Sampler::Create(in.session->model().config().vocab_size, in.sampling));
   const int32_t eos = in.tokenizer->data().eos_id;
   Session& s = *in.session;
   EvalProgress prog;
@@ -167,7 +175,8 @@ StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const 
       }
       return true;
     };
-    SLM_ASSIGN_OR_RETURN(GenerateStats st, Generate(s, *sampler, p.prompt, c.max_new_tokens, eos, on_token));
+    SLM_ASSIGN_OR_RETURN(GenerateStats st,
+                         Generate(s, *sampler, p.prompt, c.max_new_tokens, eos, on_token));
     if (interrupted) {
       stopped = true;
       break;
@@ -206,8 +215,10 @@ StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const 
   e.complete = !stopped;
   e.fitness = ComputeFitness(e.cases, e.identity);
   e.timing.wall_seconds = Seconds(t_start, Clock::now());
-  e.timing.prefill_tok_s = prefill_s > 0 ? static_cast<double>(e.timing.prompt_tokens) / prefill_s : 0;
-  e.timing.decode_tok_s = decode_s > 0 ? static_cast<double>(e.timing.generated_tokens) / decode_s : 0;
+  e.timing.prefill_tok_s =
+      prefill_s > 0 ? static_cast<double>(e.timing.prompt_tokens) / prefill_s : 0;
+  e.timing.decode_tok_s =
+      decode_s > 0 ? static_cast<double>(e.timing.generated_tokens) / decode_s : 0;
   e.timing.peak_memory_bytes = PeakMemoryBytes();
   return e;
 }

@@ -31,10 +31,10 @@ struct EvalInputs {
   const Package* package = nullptr;
   const Tokenizer* tokenizer = nullptr;
   Session* session = nullptr;
-  std::span<const EvalCase> cases;  // the whole file
-  std::string cases_source = "cases";  // names the file in errors
-  std::string cases_digest;         // hex SHA-256 of the file bytes
-  SamplerConfig sampling;           // seed must be < 2^53 (stored as a JSON number)
+  std::span<const EvalCase> cases;           // the whole file
+  std::string cases_source = "cases";        // names the file in errors
+  std::string cases_digest;                  // hex SHA-256 of the file bytes
+  SamplerConfig sampling;                    // seed must be < 2^53 (stored as a JSON number)
   int32_t shard_index = 0, shard_count = 1;  // case i runs in shard i % shard_count
 };
 
@@ -46,7 +46,8 @@ struct EvalProgress {
 
 // should_stop is polled between tokens; when it returns true the current case
 // is dropped and the evidence so far is returned with complete = false.
-StatusOr<Evidence> RunEval(const EvalInputs& in, const std::function<void(const EvalProgress&)>& progress,
+StatusOr<Evidence> RunEval(const EvalInputs& in,
+                           const std::function<void(const EvalProgress&)>& progress,
                            const std::function<bool()>& should_stop);
 
 // Parses the cases, builds tokenizer, model and one session over `pkg`, and

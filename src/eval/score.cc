@@ -37,7 +37,9 @@ MatchResult MatchOutput(const EvalCase& c, std::string_view out) {
     case MatchRule::kExact: {
       r.pass = out == exp;
       size_t denom = std::max(CodePoints(exp), CodePoints(out));
-      r.score = r.pass ? 1.0 : static_cast<double>(CommonPrefixCodePoints(exp, out)) / static_cast<double>(denom);
+      r.score = r.pass ? 1.0
+                       : static_cast<double>(CommonPrefixCodePoints(exp, out)) /
+                             static_cast<double>(denom);
       break;
     }
     case MatchRule::kPrefix:
@@ -77,8 +79,9 @@ StatusOr<std::vector<double>> TeacherForcedLogProbs(Session& s, std::span<const 
   const int32_t vocab = s.model().config().vocab_size;
   for (size_t t = 0; t < target.size(); ++t) {
     if (target[t] < 0 || target[t] >= vocab) {
-      return OutOfRange("expected token " + std::to_string(t) + " is id " + std::to_string(target[t]) +
-                        ", outside the vocabulary (0.." + std::to_string(vocab - 1) + ")");
+      return OutOfRange("expected token " + std::to_string(t) + " is id " +
+                        std::to_string(target[t]) + ", outside the vocabulary (0.." +
+                        std::to_string(vocab - 1) + ")");
     }
   }
   s.Reset();

@@ -85,15 +85,16 @@ class EvalCliTest : public ::testing::Test {
   // A fresh packet of ev1 (optionally with the base).
   std::string BuildPacket(const std::string& name, bool include_base) {
     std::string dir = test::TempPath(name);
-    CliRun b = Slm("release build --evidence " + ev1_ + " --model " + pkg_ + " --cases " + cases_ + " -o " + dir +
-                   (include_base ? " --include-base" : ""));
+    CliRun b = Slm("release build --evidence " + ev1_ + " --model " + pkg_ + " --cases " + cases_ +
+                   " -o " + dir + (include_base ? " --include-base" : ""));
     EXPECT_EQ(b.code, 0) << b.out;
     return dir;
   }
   static std::string pkg_, other_pkg_, cases_, ev1_, ev2_;
   static CliRun convert_, run1_, run2_;
 };
-std::string EvalCliTest::pkg_, EvalCliTest::other_pkg_, EvalCliTest::cases_, EvalCliTest::ev1_, EvalCliTest::ev2_;
+std::string EvalCliTest::pkg_, EvalCliTest::other_pkg_, EvalCliTest::cases_, EvalCliTest::ev1_,
+    EvalCliTest::ev2_;
 CliRun EvalCliTest::convert_, EvalCliTest::run1_, EvalCliTest::run2_;
 
 TEST_F(EvalCliTest, BundledCasesGiveTheDocumentedResults) {
@@ -110,7 +111,8 @@ TEST_F(EvalCliTest, BundledCasesGiveTheDocumentedResults) {
   // The continuation tokenization scores exactly the ids the model emitted.
   const eval::CaseResult& lily = e.cases[0];
   ASSERT_TRUE(lily.loglik.present);
-  std::vector<int32_t> head(lily.output_ids.begin(), lily.output_ids.begin() + lily.loglik.target_ids.size());
+  std::vector<int32_t> head(lily.output_ids.begin(),
+                            lily.output_ids.begin() + lily.loglik.target_ids.size());
   EXPECT_EQ(head, lily.loglik.target_ids);
   EXPECT_EQ(lily.output_text.rfind(", there was a little girl named Lily.", 0), 0u);
   EXPECT_FALSE(e.cases[8].loglik.present);  // regex without reference
@@ -135,8 +137,8 @@ TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {
   std::vector<std::string> parts;
   for (int i = 0; i < 3; ++i) {
     parts.push_back(test::TempPath("shard" + std::to_string(i) + ".json"));
-    cmd += test::CliPath() + " eval " + pkg_ + " --cases " + cases_ + " --quiet --shard " + std::to_string(i) +
-           "/3 -o " + parts.back() + " & ";
+    cmd += test::CliPath() + " eval " + pkg_ + " --cases " + cases_ + " --quiet --shard " +
+           std::to_string(i) + "/3 -o " + parts.back() + " & ";
   }
   std::string out;
   ASSERT_EQ(test::RunCommand("(" + cmd + "wait)", &out, true), 0) << out;
@@ -146,16 +148,20 @@ TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {
   std::string merged = test::TempPath("merged.json");
   CliRun m = Slm("evidence merge " + parts[2] + " " + parts[0] + " " + parts[1] + " -o " + merged);
   ASSERT_EQ(m.code, 0) << m.out;
-  EXPECT_EQ(Without(ReadAll(merged), {"timing", "environment"}), Without(ReadAll(ev1_), {"timing", "environment"}));
+  EXPECT_EQ(Without(ReadAll(merged), {"timing", "environment"}),
+            Without(ReadAll(ev1_), {"timing", "environment"}));
 
   CliRun missing = Slm("evidence merge " + parts[0] + " " + parts[1] + " -o " + merged);
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.out.find("split into 3 shards, 2 given"), std::string::npos) << missing.out;
-  CliRun dup = Slm("evidence merge " + parts[0] + " " + parts[1] + " " + parts[1] + " -o " + merged);
+  CliRun dup =
+      Slm("evidence merge " + parts[0] + " " + parts[1] + " " + parts[1] + " -o " + merged);
   EXPECT_EQ(dup.code, 1);
   EXPECT_NE(dup.out.find("exactly once"), std::string::npos) << dup.out;
   std::string other = test::TempPath("shard2_seed.json");
-  ASSERT_EQ(Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --seed 5 --shard 2/3 -o " + other).code, 0);
+  ASSERT_EQ(
+      Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --seed 5 --shard 2/3 -o " + other).code,
+      0);
   CliRun mixed = Slm("evidence merge " + parts[0] + " " + parts[1] + " " + other + " -o " + merged);
   EXPECT_EQ(mixed.code, 1);
   EXPECT_NE(mixed.out.find("identity differs from shard 0"), std::string::npos) << mixed.out;
@@ -163,15 +169,17 @@ TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {
 
 TEST_F(EvalCliTest, SigintLeavesValidPartialEvidence) {
   // Many slow cases, so the run is still going when the signal arrives.
-  std::string cases = test::TempPath("many.jsonl"), ev = test::TempPath("partial.json"), log = test::TempPath("partial.log");
+  std::string cases = test::TempPath("many.jsonl"), ev = test::TempPath("partial.json"),
+              log = test::TempPath("partial.log");
   std::string text;
   for (int i = 0; i < 2000; ++i) {
-    text += "{\"id\":\"c" + std::to_string(i) + "\",\"prompt\":\"Once upon a time\",\"expected\":\" there\",\"max_new_tokens\":200}\n";
+    text += "{\"id\":\"c" + std::to_string(i) +
+            "\",\"prompt\":\"Once upon a time\",\"expected\":\" there\",\"max_new_tokens\":200}\n";
   }
   WriteAll(cases, text);
   std::string out;
-  ASSERT_EQ(test::RunCommand(test::CliPath() + " eval " + pkg_ + " --cases " + cases + " -o " + ev + " > " + log +
-                                 " 2>&1 & echo $!",
+  ASSERT_EQ(test::RunCommand(test::CliPath() + " eval " + pkg_ + " --cases " + cases + " -o " + ev +
+                                 " > " + log + " 2>&1 & echo $!",
                              &out),
             0);
   int pid = std::stoi(out);
@@ -184,15 +192,16 @@ TEST_F(EvalCliTest, SigintLeavesValidPartialEvidence) {
   for (int i = 0; i < 600 && ReadAll(log).find("interrupted") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_NE(ReadAll(log).find("interrupted (SIGINT): wrote partial evidence"), std::string::npos) << ReadAll(log);
+  EXPECT_NE(ReadAll(log).find("interrupted (SIGINT): wrote partial evidence"), std::string::npos)
+      << ReadAll(log);
   eval::Evidence e = Parse(ev);
   EXPECT_FALSE(e.complete);
   EXPECT_GE(e.cases.size(), 1u);
   EXPECT_LT(e.cases.size(), 2000u);
   for (size_t i = 0; i < e.cases.size(); ++i) EXPECT_EQ(e.cases[i].index, static_cast<int32_t>(i));
   // A partial run cannot be released.
-  CliRun b = Slm("release build --evidence " + ev + " --model " + pkg_ + " --cases " + cases + " -o " +
-                 test::TempPath("partial_packet"));
+  CliRun b = Slm("release build --evidence " + ev + " --model " + pkg_ + " --cases " + cases +
+                 " -o " + test::TempPath("partial_packet"));
   EXPECT_EQ(b.code, 1);
   EXPECT_NE(b.out.find("partial"), std::string::npos) << b.out;
 }
@@ -206,11 +215,13 @@ TEST_F(EvalCliTest, ReleaseVerifyPassesOnAnIntactPacket) {
   EXPECT_EQ(v2.code, 0) << v2.out;
   EXPECT_NE(ReadAll(dir + "/REPORT.md").find("| weighted pass rate | 0.6087 |"), std::string::npos);
   std::string sums;
-  EXPECT_EQ(test::RunCommand("cd " + dir + " && sha256sum -c manifest.sha256", &sums, true), 0) << sums;
+  EXPECT_EQ(test::RunCommand("cd " + dir + " && sha256sum -c manifest.sha256", &sums, true), 0)
+      << sums;
 }
 
 TEST_F(EvalCliTest, ReleaseVerifyDetectsAFlippedByteInEveryFile) {
-  for (const char* file : {"manifest.json", "manifest.sha256", "evidence.json", "cases.jsonl", "REPORT.md", "base.slm"}) {
+  for (const char* file : {"manifest.json", "manifest.sha256", "evidence.json", "cases.jsonl",
+                           "REPORT.md", "base.slm"}) {
     std::string dir = BuildPacket(std::string("packet_flip_") + file, true);
     std::string bytes = ReadAll(dir + "/" + file);
     ASSERT_GT(bytes.size(), 40u);
@@ -226,7 +237,8 @@ TEST_F(EvalCliTest, ReleaseVerifyDetectsAFlippedByteInEveryFile) {
   WriteAll(dir + "/extra.txt", "hi");
   CliRun v = Slm("release verify " + dir + " --model " + pkg_ + " --quiet");
   EXPECT_EQ(v.code, 1);
-  EXPECT_NE(v.out.find("extra.txt: present in the packet but not listed"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("extra.txt: present in the packet but not listed"), std::string::npos)
+      << v.out;
 }
 
 TEST_F(EvalCliTest, ReleaseVerifyDetectsADifferentBase) {
@@ -236,7 +248,8 @@ TEST_F(EvalCliTest, ReleaseVerifyDetectsADifferentBase) {
   EXPECT_NE(v.out.find("base package differs"), std::string::npos) << v.out;
   CliRun none = Slm("release verify " + dir);
   EXPECT_EQ(none.code, 1);
-  EXPECT_NE(none.out.find("does not include the base: give --model"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("does not include the base: give --model"), std::string::npos)
+      << none.out;
 }
 
 TEST_F(EvalCliTest, ReleaseVerifyReportsExactlyWhatDiffersOnReplay) {
@@ -253,17 +266,24 @@ TEST_F(EvalCliTest, ReleaseVerifyReportsExactlyWhatDiffersOnReplay) {
   std::string forged = test::TempPath("forged.json");
   WriteAll(forged, eval::SerializeEvidence(e));
   std::string dir = test::TempPath("packet_forged");
-  CliRun b = Slm("release build --evidence " + forged + " --model " + pkg_ + " --cases " + cases_ + " -o " + dir);
+  CliRun b = Slm("release build --evidence " + forged + " --model " + pkg_ + " --cases " + cases_ +
+                 " -o " + dir);
   ASSERT_EQ(b.code, 0) << b.out;
   CliRun v = Slm("release verify " + dir + " --model " + pkg_ + " --quiet");
   EXPECT_EQ(v.code, 1) << v.out;
-  EXPECT_NE(v.out.find("case 'park' (index 2): log-prob of expected token 1: recorded"), std::string::npos) << v.out;
-  EXPECT_NE(v.out.find("case 'tree-bird' (index 9): output ids differ at position 3"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("case 'park' (index 2): log-prob of expected token 1: recorded"),
+            std::string::npos)
+      << v.out;
+  EXPECT_NE(v.out.find("case 'tree-bird' (index 9): output ids differ at position 3"),
+            std::string::npos)
+      << v.out;
 }
 
 TEST_F(EvalCliTest, CompareShowsDifferencesFlipsAndChart) {
   std::string sampled = test::TempPath("sampled.json"), svg = test::TempPath("cmp.svg");
-  ASSERT_EQ(Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --temp 1 --seed 3 -o " + sampled).code, 0);
+  ASSERT_EQ(
+      Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --temp 1 --seed 3 -o " + sampled).code,
+      0);
   CliRun c = Slm("eval-compare " + ev1_ + " " + sampled + " --svg " + svg);
   ASSERT_EQ(c.code, 0) << c.out;
   EXPECT_NE(c.out.find("weighted pass rate"), std::string::npos) << c.out;
@@ -277,15 +297,22 @@ TEST_F(EvalCliTest, CompareShowsDifferencesFlipsAndChart) {
 
 TEST_F(EvalCliTest, BadInputsAreRefusedWithLineNumbers) {
   std::string bad = test::TempPath("bad.jsonl");
-  WriteAll(bad, "{\"id\":\"a\",\"prompt\":\"x\",\"expected\":\"y\",\"max_new_tokens\":3}\n"
-                "{\"id\":\"b\",\"prompt\":\"x\",\"expected\":\"y\",\"max_new_tokens\":3,\"match\":\"near\"}\n");
+  WriteAll(bad,
+           "{\"id\":\"a\",\"prompt\":\"x\",\"expected\":\"y\",\"max_new_tokens\":3}\n"
+           "{\"id\":\"b\",\"prompt\":\"x\",\"expected\":\"y\",\"max_new_tokens\":3,\"match\":"
+           "\"near\"}\n");
   CliRun r = Slm("eval " + pkg_ + " --cases " + bad + " -o " + test::TempPath("bad.json"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("line 2: field 'match'"), std::string::npos) << r.out;
-  WriteAll(bad, "{\"id\":\"a\",\"prompt\":\"x\",\"expected\":\"(y\",\"max_new_tokens\":3,\"match\":\"regex\"}\n");
+  WriteAll(bad,
+           "{\"id\":\"a\",\"prompt\":\"x\",\"expected\":\"(y\",\"max_new_tokens\":3,\"match\":"
+           "\"regex\"}\n");
   r = Slm("eval " + pkg_ + " --cases " + bad + " -o " + test::TempPath("bad.json"));
-  EXPECT_NE(r.out.find("line 1: field 'expected': bad regex: regex at offset 0: unclosed '('"), std::string::npos) << r.out;
-  r = Slm("eval " + pkg_ + " --cases " + cases_ + " --adapter a.slma -o " + test::TempPath("x.json"));
+  EXPECT_NE(r.out.find("line 1: field 'expected': bad regex: regex at offset 0: unclosed '('"),
+            std::string::npos)
+      << r.out;
+  r = Slm("eval " + pkg_ + " --cases " + cases_ + " --adapter a.slma -o " +
+          test::TempPath("x.json"));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("adapters are not implemented yet (issue 5)"), std::string::npos) << r.out;
   r = Slm("eval " + pkg_ + " --cases " + cases_ + " --shard 3/3 -o " + test::TempPath("x.json"));

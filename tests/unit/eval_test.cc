@@ -43,7 +43,7 @@ TEST(EvalRegex, Basics) {
 }
 
 TEST(EvalRegex, CodePointsNotBytes) {
-  EXPECT_TRUE(Search("^.$", "\xC3\xA9"));         // é is one code point
+  EXPECT_TRUE(Search("^.$", "\xC3\xA9"));  // é is one code point
   EXPECT_TRUE(Search("^[é-ë]{2}$", "\xC3\xA9\xC3\xAB"));
   EXPECT_TRUE(Search("^\xE2\x96\x81+$", "\xE2\x96\x81\xE2\x96\x81"));
   EXPECT_FALSE(Search("^..$", "\xC3\xA9"));
@@ -65,17 +65,23 @@ TEST(EvalRegex, ErrorsNameTheOffset) {
     const char* p;
     const char* msg;
   } bad[] = {
-      {"ab(c", "offset 2: unclosed '('"}, {"abc)", "offset 3: unbalanced ')'"},
+      {"ab(c", "offset 2: unclosed '('"},
+      {"abc)", "offset 3: unbalanced ')'"},
       {"*a", "offset 0: quantifier '*' has nothing to repeat"},
       {"a**", "offset 2: quantifier follows a quantifier"},
-      {"[abc", "offset 0: unclosed '['"}, {"a{3,2}", "max < min"}, {"a{1001}", "above 1000"},
-      {"(a)\\1", "offset 3: unsupported escape '\\1'"}, {"a\\", "ends with '\\'"},
-      {"[z-a]", "range out of order"}, {"a{2", "expected '}'"},
+      {"[abc", "offset 0: unclosed '['"},
+      {"a{3,2}", "max < min"},
+      {"a{1001}", "above 1000"},
+      {"(a)\\1", "offset 3: unsupported escape '\\1'"},
+      {"a\\", "ends with '\\'"},
+      {"[z-a]", "range out of order"},
+      {"a{2", "expected '}'"},
   };
   for (const Bad& b : bad) {
     auto re = Regex::Compile(b.p);
     ASSERT_FALSE(re.ok()) << b.p;
-    EXPECT_NE(re.status().message().find(b.msg), std::string::npos) << b.p << " -> " << re.status().message();
+    EXPECT_NE(re.status().message().find(b.msg), std::string::npos)
+        << b.p << " -> " << re.status().message();
   }
   auto huge = Regex::Compile("(a{1000}){1000}");
   ASSERT_FALSE(huge.ok());
@@ -85,17 +91,32 @@ TEST(EvalRegex, ErrorsNameTheOffset) {
 // Differential check against an independent engine (std::regex, ECMAScript)
 // over patterns inside the common subset of both dialects.
 TEST(EvalRegex, AgreesWithStdRegex) {
-  const char* patterns[] = {"a", "ab*c", "^a+b?$", "(ab|cd)+", "[a-c][^b]", "\\d+\\.\\d*", "x{2,4}y",
-                            "^(a|b)*abb$", "\\w\\s\\w", "c.t", "(a|ab)(c|bcd)(d*)", "^$", "b{0,1}c{1,}",
-                            "[0-9a-f]{2}$", "^(\\d\\d)?[ab]+$", "a|b|c|"};
-  const char* texts[] = {"", "a", "abc", "ac", "abbbc", "cdab", "xxxy", "aabb", "babb", "ab abb",
-                         "1.5", "12.", "cat", "c\nt", "abcd", "bcc", "ff", "0a", "12ab", "x y"};
+  const char* patterns[] = {"a",
+                            "ab*c",
+                            "^a+b?$",
+                            "(ab|cd)+",
+                            "[a-c][^b]",
+                            "\\d+\\.\\d*",
+                            "x{2,4}y",
+                            "^(a|b)*abb$",
+                            "\\w\\s\\w",
+                            "c.t",
+                            "(a|ab)(c|bcd)(d*)",
+                            "^$",
+                            "b{0,1}c{1,}",
+                            "[0-9a-f]{2}$",
+                            "^(\\d\\d)?[ab]+$",
+                            "a|b|c|"};
+  const char* texts[] = {"",     "a",    "abc",    "ac",  "abbbc", "cdab", "xxxy",
+                         "aabb", "babb", "ab abb", "1.5", "12.",   "cat",  "c\nt",
+                         "abcd", "bcc",  "ff",     "0a",  "12ab",  "x y"};
   for (const char* p : patterns) {
     auto re = Regex::Compile(p);
     ASSERT_TRUE(re.ok()) << p;
     std::regex std_re(p, std::regex::ECMAScript);
     for (const char* t : texts) {
-      EXPECT_EQ(re->Search(t), std::regex_search(std::string(t), std_re)) << "/" << p << "/ on '" << t << "'";
+      EXPECT_EQ(re->Search(t), std::regex_search(std::string(t), std_re))
+          << "/" << p << "/ on '" << t << "'";
     }
   }
 }
@@ -104,7 +125,8 @@ TEST(EvalCases, ParsesAllFields) {
   std::string text =
       "{\"id\":\"a\",\"prompt\":\"Once\",\"expected\":\" upon\",\"max_new_tokens\":5}\n"
       "\n"
-      "{\"id\":\"b\",\"prompt_ids\":[1,2],\"expected\":\"^x+$\",\"max_new_tokens\":0,\"match\":\"regex\","
+      "{\"id\":\"b\",\"prompt_ids\":[1,2],\"expected\":\"^x+$\",\"max_new_tokens\":0,\"match\":"
+      "\"regex\","
       "\"weight\":2.5,\"tags\":[\"t1\",\"t2\"],\"reference\":\"xx\"}\r\n";
   auto cs = ParseCases(text, "c.jsonl");
   ASSERT_TRUE(cs.ok()) << cs.status().ToString();
@@ -120,30 +142,40 @@ TEST(EvalCases, ParsesAllFields) {
 }
 
 TEST(EvalCases, ErrorsNameLineAndField) {
-  const std::string ok = "{\"id\":\"a\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5}\n";
+  const std::string ok =
+      "{\"id\":\"a\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5}\n";
   struct Bad {
     std::string line;
     std::string msg;
   } bad[] = {
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5,\"match\":\"fuzzy\"}",
-       "c.jsonl: line 2: field 'match': expected one of exact|prefix|contains|regex, found 'fuzzy'"},
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"a(\",\"max_new_tokens\":5,\"match\":\"regex\"}",
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5,\"match\":"
+       "\"fuzzy\"}",
+       "c.jsonl: line 2: field 'match': expected one of exact|prefix|contains|regex, found "
+       "'fuzzy'"},
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"a(\",\"max_new_tokens\":5,\"match\":"
+       "\"regex\"}",
        "c.jsonl: line 2: field 'expected': bad regex: regex at offset 1: unclosed '('"},
       {"{\"id\":\"a\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5}",
        "line 2: field 'id': 'a' already used on line 1"},
       {"{\"id\":\"b\",\"expected\":\"e\",\"max_new_tokens\":5}", "line 2: field 'prompt': missing"},
       {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":-1}",
        "line 2: field 'max_new_tokens': expected an integer 0..1048576, found -1"},
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":1.5}", "field 'max_new_tokens'"},
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"\",\"max_new_tokens\":1}", "field 'expected': expected a non-empty"},
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":1,\"weight\":-1}", "field 'weight'"},
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":1.5}",
+       "field 'max_new_tokens'"},
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"\",\"max_new_tokens\":1}",
+       "field 'expected': expected a non-empty"},
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":1,\"weight\":-1}",
+       "field 'weight'"},
       {"{\"id\":\"b\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":1,\"tags\":[1]}",
        "field 'tags': element 0"},
-      {"{\"id\":\"b\",\"prompt_ids\":[1,-2],\"expected\":\"e\",\"max_new_tokens\":1}", "field 'prompt_ids': element 1"},
-      {"{\"id\":\"b\",\"prompt\":\"p\",\"expcted\":\"e\",\"max_new_tokens\":1}", "field 'expcted': unknown field"},
+      {"{\"id\":\"b\",\"prompt_ids\":[1,-2],\"expected\":\"e\",\"max_new_tokens\":1}",
+       "field 'prompt_ids': element 1"},
+      {"{\"id\":\"b\",\"prompt\":\"p\",\"expcted\":\"e\",\"max_new_tokens\":1}",
+       "field 'expcted': unknown field"},
       {"{\"id\":\"b\",", "c.jsonl: line 2"},
       {"[1,2]", "line 2: expected a JSON object"},
-      {"{\"id\":\"b\",\"prompt\":\"\xC3\x28\",\"expected\":\"e\",\"max_new_tokens\":1}", "line 2: invalid UTF-8"},
+      {"{\"id\":\"b\",\"prompt\":\"\xC3\x28\",\"expected\":\"e\",\"max_new_tokens\":1}",
+       "line 2: invalid UTF-8"},
   };
   for (const Bad& b : bad) {
     auto cs = ParseCases(ok + b.line + "\n", "c.jsonl");
@@ -156,13 +188,15 @@ TEST(EvalCases, ErrorsNameLineAndField) {
 
 TEST(EvalCases, MegabyteLinesAreHandled) {
   std::string big(1000000, 'x');
-  auto cs = ParseCases("{\"id\":\"a\",\"prompt\":\"" + big + "\",\"expected\":\"e\",\"max_new_tokens\":1}\n", "c");
+  auto cs = ParseCases(
+      "{\"id\":\"a\",\"prompt\":\"" + big + "\",\"expected\":\"e\",\"max_new_tokens\":1}\n", "c");
   ASSERT_TRUE(cs.ok()) << cs.status().ToString();
   EXPECT_EQ((*cs)[0].prompt.size(), big.size());
   std::string huge(kMaxLineBytes + 1, ' ');
   auto too_big = ParseCases(huge, "c");
   ASSERT_FALSE(too_big.ok());
-  EXPECT_NE(too_big.status().message().find("c: line 1: 16777217 bytes, expected at most"), std::string::npos);
+  EXPECT_NE(too_big.status().message().find("c: line 1: 16777217 bytes, expected at most"),
+            std::string::npos);
 }
 
 TEST(EvalScore, MatchRulesAndPartialCredit) {

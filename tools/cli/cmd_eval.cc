@@ -21,11 +21,14 @@
 namespace slm::cli {
 
 const CommandSpec kEvalSpec = {
-    "eval", "PKG --cases CASES.jsonl -o EVIDENCE.json [--seed S] [--temp T] [--top-k K] [--top-p P] [--shard I/N]",
+    "eval",
+    "PKG --cases CASES.jsonl -o EVIDENCE.json [--seed S] [--temp T] [--top-k K] [--top-p P] "
+    "[--shard I/N]",
     "Run eval cases against a package: generate, match, and score the teacher-forced\n"
     "log-likelihood of each expected continuation; write evidence with the fitness vector.\n"
     "Greedy by default. Ctrl-C writes the cases finished so far (complete: false).",
-    1, 1,
+    1,
+    1,
     {{"--cases", "FILE", "cases file, one JSON object per line (docs/eval.md)"},
      {"-o", "FILE", "evidence output (JSON)"},
      {"--temp", "T", "temperature; 0 = greedy (default 0)"},
@@ -38,18 +41,23 @@ const CommandSpec kEvalSpec = {
      {"--quiet", nullptr, "no progress on stderr"}}};
 
 const CommandSpec kEvalCompareSpec = {
-    "eval-compare", "E1.json E2.json ... [--svg OUT.svg]",
+    "eval-compare",
+    "E1.json E2.json ... [--svg OUT.svg]",
     "Compare evidence files: fitness vectors side by side with differences to the first,\n"
     "and the cases whose pass/fail flipped.",
-    1, 64,
+    1,
+    64,
     {{"--svg", "FILE", "also write a chart (pass rate per tag, mean log-likelihood)"}}};
 
 const CommandSpec kReleaseSpec = {
-    "release", "build --evidence E.json --model PKG -o PACKET [--cases CASES.jsonl] [--include-base] | verify PACKET [--model PKG]",
+    "release",
+    "build --evidence E.json --model PKG -o PACKET [--cases CASES.jsonl] [--include-base] | verify "
+    "PACKET [--model PKG]",
     "build: write a release packet directory (manifest with every SHA-256, evidence, cases,\n"
     "REPORT.md, optionally the base). verify: check every digest, then re-run the cases and\n"
     "check outputs, token ids and log-likelihoods are bit-identical to the evidence.",
-    1, 2,
+    1,
+    2,
     {{"--evidence", "FILE", "build: the evidence to release (must be complete)"},
      {"--model", "PKG", "build: the evaluated package; verify: the base to replay with"},
      {"--cases", "FILE", "build: the cases file the evidence was made from (digest checked)"},
@@ -59,10 +67,12 @@ const CommandSpec kReleaseSpec = {
      {"--quiet", nullptr, "verify: no progress on stderr"}}};
 
 const CommandSpec kEvidenceSpec = {
-    "evidence", "merge SHARD1.json SHARD2.json ... -o MERGED.json",
+    "evidence",
+    "merge SHARD1.json SHARD2.json ... -o MERGED.json",
     "merge: combine the evidence of all shards of one evaluation (slm eval --shard I/N)\n"
     "into the evidence a single run writes.",
-    2, 1025,
+    2,
+    1025,
     {{"-o", "FILE", "merged evidence output"}}};
 
 namespace {
@@ -71,13 +81,16 @@ volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void OnSigint(int) { g_interrupted = 1; }
 
 Status RefuseAdapters(const Args& a) {
-  if (a.Has("--adapter")) return Unsupported("--adapter: adapters are not implemented yet (issue 5)");
+  if (a.Has("--adapter"))
+    return Unsupported("--adapter: adapters are not implemented yet (issue 5)");
   return Status::Ok();
 }
 
 StatusOr<std::pair<int32_t, int32_t>> ParseShard(const std::string& s) {
   size_t slash = s.find('/');
-  auto bad = [&] { return InvalidArgument("--shard '" + s + "': expected I/N with 0 <= I < N <= 100000"); };
+  auto bad = [&] {
+    return InvalidArgument("--shard '" + s + "': expected I/N with 0 <= I < N <= 100000");
+  };
   if (slash == std::string::npos || slash == 0 || slash + 1 >= s.size()) return bad();
   int64_t i = 0, n = 0;
   for (size_t k = 0; k < s.size(); ++k) {
@@ -105,11 +118,13 @@ class ProgressBar {
     std::string bar(static_cast<size_t>(filled), '=');
     if (filled < width) bar += '>';
     bar.resize(width, ' ');
-    double eta = p.done > 0 ? p.elapsed_seconds / static_cast<double>(p.done) * static_cast<double>(p.total - p.done) : 0;
+    double eta = p.done > 0 ? p.elapsed_seconds / static_cast<double>(p.done) *
+                                  static_cast<double>(p.total - p.done)
+                            : 0;
     double tps = p.elapsed_seconds > 0 ? static_cast<double>(p.tokens) / p.elapsed_seconds : 0;
-    std::fprintf(stderr, "%s[%s] %lld/%lld cases  %.1fs  ETA %.1fs  %.0f tok/s%s", tty_ ? "\r" : "", bar.c_str(),
-                 static_cast<long long>(p.done), static_cast<long long>(p.total), p.elapsed_seconds, eta, tps,
-                 tty_ ? "" : "\n");
+    std::fprintf(stderr, "%s[%s] %lld/%lld cases  %.1fs  ETA %.1fs  %.0f tok/s%s", tty_ ? "\r" : "",
+                 bar.c_str(), static_cast<long long>(p.done), static_cast<long long>(p.total),
+                 p.elapsed_seconds, eta, tps, tty_ ? "" : "\n");
     if (tty_ && p.done == p.total) std::fputc('\n', stderr);
   }
 
@@ -119,7 +134,8 @@ class ProgressBar {
 };
 
 Status WriteText(const std::string& path, const std::string& text) {
-  return WriteFileAtomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  return WriteFileAtomic(
+      path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
 StatusOr<eval::Evidence> ReadEvidence(const std::string& path) {
@@ -129,9 +145,11 @@ StatusOr<eval::Evidence> ReadEvidence(const std::string& path) {
 
 void PrintFitness(const eval::Evidence& e) {
   const eval::Fitness& f = e.fitness;
-  std::printf("passed %lld/%lld  weighted pass rate %.4f  mean score %.4f  mean loglik %.4f nats/token  perplexity %.3f\n",
-              static_cast<long long>(f.passed), static_cast<long long>(f.cases), f.weighted_pass_rate, f.mean_score,
-              f.mean_loglik, f.perplexity);
+  std::printf(
+      "passed %lld/%lld  weighted pass rate %.4f  mean score %.4f  mean loglik %.4f nats/token  "
+      "perplexity %.3f\n",
+      static_cast<long long>(f.passed), static_cast<long long>(f.cases), f.weighted_pass_rate,
+      f.mean_score, f.mean_loglik, f.perplexity);
 }
 
 }  // namespace
@@ -146,9 +164,12 @@ Status RunEval(const Args& a) {
   SLM_ASSIGN_OR_RETURN(double top_p, a.GetDouble("--top-p", 1.0));
   SLM_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("--seed", 0));
   SLM_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("--ctx", 0));
-  if (top_k < 0 || top_k > INT32_MAX) return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
-  if (seed < 0) return InvalidArgument("--seed " + std::to_string(seed) + ": expected 0 <= S < 2^53");
-  if (ctx < 0 || ctx > INT32_MAX) return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected >= 0");
+  if (top_k < 0 || top_k > INT32_MAX)
+    return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
+  if (seed < 0)
+    return InvalidArgument("--seed " + std::to_string(seed) + ": expected 0 <= S < 2^53");
+  if (ctx < 0 || ctx > INT32_MAX)
+    return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected >= 0");
   req.sampling.temperature = static_cast<float>(temp);
   req.sampling.top_k = static_cast<int32_t>(top_k);
   req.sampling.top_p = static_cast<float>(top_p);
@@ -168,15 +189,16 @@ Status RunEval(const Args& a) {
   ProgressBar bar(a.Has("--quiet"));
   g_interrupted = 0;
   auto old = std::signal(SIGINT, OnSigint);
-  auto ev = eval::EvaluatePackage(*pkg, req, [&](const eval::EvalProgress& p) { bar.Update(p); },
-                                  [] { return g_interrupted != 0; });
+  auto ev = eval::EvaluatePackage(
+      *pkg, req, [&](const eval::EvalProgress& p) { bar.Update(p); },
+      [] { return g_interrupted != 0; });
   std::signal(SIGINT, old);
   if (!ev.ok()) return ev.status();
   const std::string out = a.Get("-o");
   SLM_RETURN_IF_ERROR(WriteText(out, eval::SerializeEvidence(*ev)));
   if (!ev->complete) {
-    return IoError("interrupted (SIGINT): wrote partial evidence (" + std::to_string(ev->cases.size()) +
-                      " cases, complete: false) to " + out);
+    return IoError("interrupted (SIGINT): wrote partial evidence (" +
+                   std::to_string(ev->cases.size()) + " cases, complete: false) to " + out);
   }
   PrintFitness(*ev);
   std::printf("evidence: %s\n", out.c_str());
@@ -206,19 +228,23 @@ Status ReleaseBuild(const Args& a) {
   }
   const std::string dir = a.Get("-o");
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec)) return InvalidArgument("-o " + dir + ": already exists (a packet is written once)");
+  if (std::filesystem::exists(dir, ec))
+    return InvalidArgument("-o " + dir + ": already exists (a packet is written once)");
   SLM_ASSIGN_OR_RETURN(std::string evidence, ReadFileToString(a.Get("--evidence")));
   SLM_ASSIGN_OR_RETURN(std::string cases, ReadFileToString(a.Get("--cases")));
   SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(a.Get("--model")));
   const bool include_base = a.Has("--include-base");
   SLM_ASSIGN_OR_RETURN(auto files, eval::BuildPacket(evidence, cases, *pkg, include_base));
-  if (!std::filesystem::create_directories(dir, ec)) return IoError(dir + ": cannot create directory: " + ec.message());
-  for (const eval::PacketFile& f : files) SLM_RETURN_IF_ERROR(WriteText(dir + "/" + f.path, f.bytes));
+  if (!std::filesystem::create_directories(dir, ec))
+    return IoError(dir + ": cannot create directory: " + ec.message());
+  for (const eval::PacketFile& f : files)
+    SLM_RETURN_IF_ERROR(WriteText(dir + "/" + f.path, f.bytes));
   if (include_base) {
     auto b = pkg->bytes();
     SLM_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + eval::kBaseName, b));
   }
-  SLM_ASSIGN_OR_RETURN(std::string digest_line, ReadFileToString(dir + "/" + eval::kManifestDigestName));
+  SLM_ASSIGN_OR_RETURN(std::string digest_line,
+                       ReadFileToString(dir + "/" + eval::kManifestDigestName));
   std::printf("packet %s: %zu files%s\npacket digest (SHA-256 of manifest.json) %s\n", dir.c_str(),
               files.size() + (include_base ? 1 : 0), include_base ? " (base included)" : "",
               digest_line.substr(0, 64).c_str());
@@ -227,13 +253,15 @@ Status ReleaseBuild(const Args& a) {
 
 Status ReleaseVerify(const Args& a) {
   SLM_RETURN_IF_ERROR(RefuseAdapters(a));
-  if (a.positional().size() != 2) return InvalidArgument("usage: slm release verify PACKET [--model PKG]");
+  if (a.positional().size() != 2)
+    return InvalidArgument("usage: slm release verify PACKET [--model PKG]");
   const std::string dir = a.positional()[1];
   if (!IsDirectory(dir)) return NotFound(dir + ": not a packet directory");
   std::vector<std::string> listing;
   std::error_code ec;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (entry.is_regular_file()) listing.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
+    if (entry.is_regular_file())
+      listing.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
   }
   if (ec) return IoError(dir + ": cannot list: " + ec.message());
   auto read = [&](const std::string& path) -> StatusOr<std::string> {
@@ -243,26 +271,31 @@ Status ReleaseVerify(const Args& a) {
   eval::PacketCheck check = eval::CheckPacket(read, listing);
   auto fail = [](const std::vector<std::string>& problems, const std::string& what) {
     for (const std::string& p : problems) std::printf("DIFFERS  %s\n", p.c_str());
-    return IntegrityError(what + ": " + std::to_string(problems.size()) + " difference(s), first: " + problems[0]);
+    return IntegrityError(what + ": " + std::to_string(problems.size()) +
+                          " difference(s), first: " + problems[0]);
   };
   if (!check.problems.empty()) return fail(check.problems, "packet integrity");
-  std::printf("packet %s: digest %s, every file matches the manifest\n", dir.c_str(), check.packet_digest.c_str());
+  std::printf("packet %s: digest %s, every file matches the manifest\n", dir.c_str(),
+              check.packet_digest.c_str());
   std::string base_path = a.Get("--model");
   if (base_path.empty()) {
-    if (!check.base_included) return InvalidArgument("the packet does not include the base: give --model PKG");
+    if (!check.base_included)
+      return InvalidArgument("the packet does not include the base: give --model PKG");
     base_path = dir + "/" + eval::kBaseName;
   }
   SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(base_path));
   ProgressBar bar(a.Has("--quiet"));
   g_interrupted = 0;
   auto old = std::signal(SIGINT, OnSigint);
-  auto diffs = eval::ReplayEvidence(check.evidence, check.cases_text, *pkg, [&](const eval::EvalProgress& p) { bar.Update(p); },
-                                    [] { return g_interrupted != 0; });
+  auto diffs = eval::ReplayEvidence(
+      check.evidence, check.cases_text, *pkg, [&](const eval::EvalProgress& p) { bar.Update(p); },
+      [] { return g_interrupted != 0; });
   std::signal(SIGINT, old);
   if (!diffs.ok()) return diffs.status();
   if (!diffs->empty()) return fail(*diffs, "replay");
-  std::printf("replayed %zu cases on %s: every output, token id and log-likelihood is bit-identical\n",
-              check.evidence.cases.size(), pkg->digest_hex().c_str());
+  std::printf(
+      "replayed %zu cases on %s: every output, token id and log-likelihood is bit-identical\n",
+      check.evidence.cases.size(), pkg->digest_hex().c_str());
   return Status::Ok();
 }
 
@@ -271,7 +304,9 @@ Status ReleaseVerify(const Args& a) {
 Status RunRelease(const Args& a) {
   const std::string& sub = a.positional()[0];
   if (sub == "build") {
-    if (a.positional().size() != 1) return InvalidArgument("usage: slm release build --evidence E.json --model PKG --cases C.jsonl -o PACKET");
+    if (a.positional().size() != 1)
+      return InvalidArgument(
+          "usage: slm release build --evidence E.json --model PKG --cases C.jsonl -o PACKET");
     return ReleaseBuild(a);
   }
   if (sub == "verify") return ReleaseVerify(a);
