@@ -1,0 +1,73 @@
+// AVX2 f32 dot, matvec, rmsnorm and attention. Data: contiguous f32 vectors,
+// any alignment (unaligned loads); KV cache [n_pos][kv_dim] per layer.
+// Accumulation order: the 8-lane order of kernels.h, one __m256 accumulator
+// lane per lane j; the n % 8 tail is added lane by lane in scalar code on the
+// stored accumulator, then Reduce8 (hi + lo half, movehl, last pair). The
+// attention's weighted sum of V is elementwise (one running sum per i), which
+// vectorizes without changing any rounding.
+#include <immintrin.h>
+
+#include "base/math.h"
+#include "kernels/avx2/avx2.h"
+#include "kernels/scalar/scalar.h"
+
+namespace slm::kernels::avx2 {
+
+float Dot(const float* a, const float* b, int32_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+  }
+  float lanes[8];
+  _mm256_storeu_ps(lanes, acc);
+  for (int32_t j = 0; i + j < n; ++j) lanes[j] = lanes[j] + a[i + j] * b[i + j];
+  return scalar::Reduce8(lanes);
+}
+
+void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in) {
+  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0,
+            in, 0, out, 1);
+}
+
+void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps) {
+  const float inv = 1.0f / Sqrt(Dot(x, x, n) / static_cast<float>(n) + eps);
+  const __m256 vinv = _mm256_set1_ps(inv);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+    _mm256_storeu_ps(out + i, v);
+  }
+  for (; i < n; ++i) out[i] = w[i] * (x[i] * inv);
+}
+
+void Attention(float* out, const float* q, const float* k_cache, const float* v_cache,
+               float* scores, int32_t n_pos, int32_t n_heads, int32_t n_kv_heads,
+               int32_t head_dim) {
+  const int32_t group = n_heads / n_kv_heads;
+  const int64_t kv_dim = static_cast<int64_t>(n_kv_heads) * head_dim;
+  const float scale = Sqrt(static_cast<float>(head_dim));
+  for (int32_t h = 0; h < n_heads; ++h) {
+    const float* qh = q + static_cast<int64_t>(h) * head_dim;
+    const int64_t kv_off = static_cast<int64_t>(h / group) * head_dim;
+    for (int32_t t = 0; t < n_pos; ++t) {
+      scores[t] = Dot(qh, k_cache + t * kv_dim + kv_off, head_dim) / scale;
+    }
+    scalar::Softmax(scores, n_pos);
+    float* oh = out + static_cast<int64_t>(h) * head_dim;
+    for (int32_t i = 0; i < head_dim; ++i) oh[i] = 0.0f;
+    for (int32_t t = 0; t < n_pos; ++t) {
+      const float* vt = v_cache + t * kv_dim + kv_off;
+      const float a = scores[t];
+      const __m256 va = _mm256_set1_ps(a);
+      int32_t i = 0;
+      for (; i + 8 <= head_dim; i += 8) {
+        const __m256 o = _mm256_loadu_ps(oh + i);
+        _mm256_storeu_ps(oh + i, _mm256_add_ps(o, _mm256_mul_ps(va, _mm256_loadu_ps(vt + i))));
+      }
+      for (; i < head_dim; ++i) oh[i] = oh[i] + a * vt[i];
+    }
+  }
+}
+
+}  // namespace slm::kernels::avx2

@@ -1,0 +1,287 @@
+// AVX2 matmuls for every weight format (the scalar twin is scalar/matmul.cc;
+// the formulas are in kernels.h).
+//
+// Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned loads;
+// activations f32 or ActQ8x32 / ActQ8x256 blocks, one vector per token.
+// Accumulation order: one __m256 accumulator per (row, token); lane l of a
+// 32-value chunk's integer product is maddubs + madd of values 4l..4l+3, so the
+// int32 lanes are exactly the scalar p[l]; the float step per block is
+// acc = acc + set1(scale) * cvt(p), mul then add (no FMA), then Reduce8.
+// Tiling: R rows x T tokens per micro-kernel (decode 4 x 1 for independent
+// add chains, prefill 2 x 4 so each weight vector is loaded once for 4
+// tokens); tiling never changes a result, only which results run together.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx2/avx2.h"
+#include "kernels/scalar/scalar.h"
+#include "quant/blocks.h"
+
+namespace slm::kernels::avx2 {
+namespace {
+
+using quant::BlockQ4_0;
+using quant::BlockQ4_K;
+using quant::BlockQ6_K;
+using quant::BlockQ8_0;
+
+inline float Reduce8(__m256 acc) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+inline float F16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// Sum of w[i] * a[i] over 4-value groups: int32 lane l = values 4l..4l+3.
+// |a| <= 127 (our activations), so sign(a, w) never negates -128.
+inline __m256i LaneSums(__m256i w, __m256i a) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// ---- f32 / f16 / bf16 rows --------------------------------------------------
+
+struct WidenF32 {
+  static constexpr int kBytes = 4;
+  static __m256 Load8(const uint8_t* p) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
+  static float One(const uint8_t* p) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+};
+struct WidenF16 {
+  static constexpr int kBytes = 2;
+  static __m256 Load8(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static float One(const uint8_t* p) { return F16(p); }
+};
+struct WidenBF16 {
+  static constexpr int kBytes = 2;
+  static __m256 Load8(const uint8_t* p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+  }
+  static float One(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    const uint32_t b = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+};
+
+template <typename Widen, int R, int T>
+void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+               int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m256 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  const uint8_t* rows[R];
+  for (int i = 0; i < R; ++i) rows[i] = w + (r + i) * row_bytes;
+  const float* xs[T];
+  for (int j = 0; j < T; ++j) xs[j] = reinterpret_cast<const float*>(x + (t + j) * x_stride);
+  int32_t k = 0;
+  for (; k + 8 <= in; k += 8) {
+    __m256 wv[R];
+    for (int i = 0; i < R; ++i) wv[i] = Widen::Load8(rows[i] + k * Widen::kBytes);
+    for (int j = 0; j < T; ++j) {
+      const __m256 xv = _mm256_loadu_ps(xs[j] + k);
+      for (int i = 0; i < R; ++i) acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(wv[i], xv));
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      float lanes[8];
+      _mm256_storeu_ps(lanes, acc[i][j]);
+      for (int32_t l = 0; k + l < in; ++l) {
+        lanes[l] = lanes[l] + Widen::One(rows[i] + (k + l) * Widen::kBytes) * xs[j][k + l];
+      }
+      y[(t + j) * y_stride + r + i] = scalar::Reduce8(lanes);
+    }
+  }
+}
+
+// ---- q8_0 / q4_0 rows x ActQ8x32 --------------------------------------------
+
+// The 32 signed codes of block b of a row, as bytes in value order.
+struct UnpackQ8_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  static __m256i Codes(const uint8_t* blk) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
+  }
+};
+struct UnpackQ4_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  static __m256i Codes(const uint8_t* blk) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+    const __m128i m = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(q, m);                       // values 0..15
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);    // values 16..31
+    return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+  }
+};
+
+template <typename Unpack, int R, int T>
+void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m256 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  for (int32_t b = 0; b < in / 32; ++b) {
+    __m256i wq[R];
+    float wd[R];
+    for (int i = 0; i < R; ++i) {
+      const uint8_t* blk = w + (r + i) * row_bytes + b * Unpack::kBlockBytes;
+      wq[i] = Unpack::Codes(blk);
+      wd[i] = F16(blk);
+    }
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4));
+      for (int i = 0; i < R; ++i) {
+        const __m256 p = _mm256_cvtepi32_ps(LaneSums(wq[i], aq));
+        acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_set1_ps(wd[i] * ad), p));
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+  }
+}
+
+// ---- q4_k / q6_k rows x ActQ8x256 -------------------------------------------
+
+float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0.0f;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk = row + b * int64_t{sizeof(BlockQ4_K)};
+    const uint8_t* a = act + b * int64_t{sizeof(ActQ8x256)};
+    ActQ8x256 head;
+    std::memcpy(&head, a, offsetof(ActQ8x256, qs));
+    uint8_t sc[8], m[8];
+    for (int c = 0; c < 8; ++c) quant::ScaleMinK4(c, blk + 4, &sc[c], &m[c]);
+    __m256i lanes = _mm256_setzero_si256();
+    int32_t msum = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * k));
+      const __m256i lo = _mm256_and_si256(q, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 64 * k));
+      const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 52 + 64 * k));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, a0),
+                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * k])));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, a1),
+                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * k + 1])));
+      lanes = _mm256_add_epi32(lanes, _mm256_add_epi32(p0, p1));
+    }
+    for (int c = 0; c < 8; ++c) msum += int32_t{m[c]} * head.bsums[c];
+    const float dd = F16(blk) * head.d;
+    const float dm = F16(blk + 2) * head.d;
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(lanes)));
+    mins = mins + dm * static_cast<float>(msum);
+  }
+  return Reduce8(acc) - mins;
+}
+
+float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+  const __m256i k32 = _mm256_set1_epi8(32);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk = row + b * int64_t{sizeof(BlockQ6_K)};
+    const uint8_t* a = act + b * int64_t{sizeof(ActQ8x256)};
+    float ad;
+    std::memcpy(&ad, a, 4);
+    const int8_t* sc = reinterpret_cast<const int8_t*>(blk + offsetof(BlockQ6_K, scales));
+    __m256i lanes = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = blk + 64 * h;
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i qh = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(blk + offsetof(BlockQ6_K, qh) + 32 * h));
+      __m256i q[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+      q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                             _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+      for (int j = 0; j < 4; ++j) {
+        const int c = 4 * h + j;  // 32-value chunk
+        const __m256i av =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 32 * c));
+        // (q - 32) * a = q * a - 32 * a, per pair of values (int16, no saturation).
+        const __m256i p16 =
+            _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], av), _mm256_maddubs_epi16(k32, av));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+        lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(p16, s));
+      }
+    }
+    const float dd = F16(blk + offsetof(BlockQ6_K, d)) * ad;
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(lanes)));
+  }
+  return Reduce8(acc);
+}
+
+}  // namespace
+
+#define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr)                                  \
+  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,   \
+            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                \
+    const int64_t row_bytes = (row_bytes_expr);                                                 \
+    int32_t r = r0;                                                                             \
+    if (n_tok == 1) {                                                                           \
+      for (; r + 4 <= r1; r += 4) TileFn<Arg, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0); \
+      for (; r < r1; ++r) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);   \
+      return;                                                                                   \
+    }                                                                                           \
+    for (; r + 2 <= r1; r += 2) {                                                               \
+      int32_t t = 0;                                                                            \
+      for (; t + 4 <= n_tok; t += 4) TileFn<Arg, 2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+      for (; t < n_tok; ++t) TileFn<Arg, 2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+    }                                                                                           \
+    for (; r < r1; ++r) {                                                                       \
+      for (int32_t t = 0; t < n_tok; ++t) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+    }                                                                                           \
+  }
+SLM_AVX2_TILED_MATMUL(MatMulF32, TileFloat, WidenF32, int64_t{in} * 4)
+SLM_AVX2_TILED_MATMUL(MatMulF16, TileFloat, WidenF16, int64_t{in} * 2)
+SLM_AVX2_TILED_MATMUL(MatMulBF16, TileFloat, WidenBF16, int64_t{in} * 2)
+SLM_AVX2_TILED_MATMUL(MatMulQ8_0, TileQ8, UnpackQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)})
+SLM_AVX2_TILED_MATMUL(MatMulQ4_0, TileQ8, UnpackQ4_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)})
+#undef SLM_AVX2_TILED_MATMUL
+
+void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
+  for (int32_t r = r0; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
+  }
+}
+
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
+  for (int32_t r = r0; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
+  }
+}
+
+}  // namespace slm::kernels::avx2
