@@ -196,6 +196,7 @@ JsonValue EvidenceToJson(const Evidence& e) {
   env.Set("build_id", Str(e.environment.build_id));
   env.Set("platform", Str(e.environment.platform));
   env.Set("kernels", Str(e.environment.kernels));
+  env.Set("threads", Num(e.environment.threads));
   o.Set("environment", std::move(env));
   o.Set("timing", TimingJson(e));
   return o;

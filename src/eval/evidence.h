@@ -89,6 +89,7 @@ struct Fitness {
 
 struct Environment {
   std::string build_id, platform, kernels;
+  int32_t threads = 0;  // forward-pass threads of the session
 };
 
 struct Timing {

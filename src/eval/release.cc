@@ -232,7 +232,7 @@ std::vector<std::string> DiffEvidence(const Evidence& a, const Evidence& b) {
 }
 
 StatusOr<std::vector<std::string>> ReplayEvidence(
-    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const Evidence& recorded, const std::string& cases_text, const Package& base, int32_t n_threads,
     const std::function<void(const EvalProgress&)>& progress,
     const std::function<bool()>& should_stop) {
   if (base.digest_hex() != recorded.identity.package_digest) {
@@ -240,13 +240,15 @@ StatusOr<std::vector<std::string>> ReplayEvidence(
                                     recorded.identity.package_digest + ", the given base is " +
                                     base.digest_hex()};
   }
-  if (!recorded.identity.adapters.empty())
+  if (!recorded.identity.adapters.empty()) {
     return Unsupported("evidence names adapters; adapters are not implemented yet (issue 5)");
+  }
   EvalRequest req;
   req.cases_text = cases_text;
   req.cases_source = "cases.jsonl";
   req.sampling = recorded.identity.sampling;
   req.n_ctx = recorded.identity.n_ctx;
+  req.n_threads = n_threads;
   SLM_ASSIGN_OR_RETURN(Evidence fresh, EvaluatePackage(base, req, progress, should_stop));
   if (!fresh.complete) return IoError("replay interrupted");
   return DiffEvidence(recorded, fresh);

@@ -68,8 +68,9 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
 // Step 2: re-run the recorded cases on `base` with the recorded sampling and
 // compare every output, token id and log-likelihood bit for bit. Returns the
 // differences (empty = identical), each naming the case and the field.
+// n_threads: forward-pass threads (0 = default); the results never depend on it.
 StatusOr<std::vector<std::string>> ReplayEvidence(
-    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const Evidence& recorded, const std::string& cases_text, const Package& base, int32_t n_threads,
     const std::function<void(const EvalProgress&)>& progress,
     const std::function<bool()>& should_stop);
 

@@ -137,6 +137,8 @@ StatusOr<Evidence> RunEval(const EvalInputs& in,
   id.shard_index = in.shard_index;
   id.shard_count = in.shard_count;
   e.environment = CurrentEnvironment();
+  e.environment.kernels = in.session->kernels().name;
+  e.environment.threads = in.session->n_threads();
 
   SLM_ASSIGN_OR_RETURN(std::vector<Prepared> prepared, Prepare(in, in.cases_source));
   SLM_ASSIGN_OR_RETURN(auto sampler,
@@ -231,6 +233,7 @@ StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
   SLM_ASSIGN_OR_RETURN(auto model, Model::Create(pkg.config(), pkg.tensors()));
   SessionOptions so;
   so.n_ctx = req.n_ctx;
+  so.n_threads = req.n_threads;
   SLM_ASSIGN_OR_RETURN(auto session, Session::Create(*model, so));
   EvalInputs in;
   in.package = &pkg;

@@ -58,6 +58,8 @@ struct EvalRequest {
   SamplerConfig sampling;
   int32_t shard_index = 0, shard_count = 1;
   int32_t n_ctx = 0;  // 0 = the model's
+  int32_t n_threads =
+      0;  // forward-pass threads, 0 = the runtime's default (results never depend on it)
 };
 StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
                                    const std::function<void(const EvalProgress&)>& progress,

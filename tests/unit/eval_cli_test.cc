@@ -22,9 +22,9 @@ struct CliRun {
   std::string out;
 };
 
-CliRun Slm(const std::string& args) {
+CliRun Slm(const std::string& args, const std::string& env = "") {
   CliRun r;
-  r.code = test::RunCommand(test::CliPath() + " " + args, &r.out, true);
+  r.code = test::RunCommand(env + test::CliPath() + " " + args, &r.out, true);
   return r;
 }
 
@@ -132,6 +132,24 @@ TEST_F(EvalCliTest, TwoRunsAreByteIdenticalOutsideTiming) {
   EXPECT_EQ(a.substr(0, ta), b.substr(0, tb));
 }
 
+TEST_F(EvalCliTest, EvidenceDoesNotDependOnThreadsOrKernels) {
+  std::string t1 = test::TempPath("threads1.json"), t3 = test::TempPath("threads3.json");
+  std::string scalar = test::TempPath("scalar.json");
+  CliRun r1 = Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --threads 1 -o " + t1);
+  CliRun r3 = Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet --threads 3 -o " + t3);
+  CliRun rs =
+      Slm("eval " + pkg_ + " --cases " + cases_ + " --quiet -o " + scalar, "SLM_KERNELS=scalar ");
+  ASSERT_EQ(r1.code, 0) << r1.out;
+  ASSERT_EQ(r3.code, 0) << r3.out;
+  ASSERT_EQ(rs.code, 0) << rs.out;
+  const std::string want = Without(ReadAll(ev1_), {"timing", "environment"});
+  EXPECT_EQ(Without(ReadAll(t1), {"timing", "environment"}), want);
+  EXPECT_EQ(Without(ReadAll(t3), {"timing", "environment"}), want);
+  EXPECT_EQ(Without(ReadAll(scalar), {"timing", "environment"}), want);
+  EXPECT_EQ(Parse(t3).environment.threads, 3);
+  EXPECT_EQ(Parse(scalar).environment.kernels, "scalar");
+}
+
 TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {
   std::string cmd;
   std::vector<std::string> parts;
@@ -211,7 +229,7 @@ TEST_F(EvalCliTest, ReleaseVerifyPassesOnAnIntactPacket) {
   CliRun v = Slm("release verify " + dir + " --quiet");  // base from the packet
   EXPECT_EQ(v.code, 0) << v.out;
   EXPECT_NE(v.out.find("bit-identical"), std::string::npos) << v.out;
-  CliRun v2 = Slm("release verify " + dir + " --model " + pkg_ + " --quiet");
+  CliRun v2 = Slm("release verify " + dir + " --model " + pkg_ + " --quiet --threads 2");
   EXPECT_EQ(v2.code, 0) << v2.out;
   EXPECT_NE(ReadAll(dir + "/REPORT.md").find("| weighted pass rate | 0.6087 |"), std::string::npos);
   std::string sums;

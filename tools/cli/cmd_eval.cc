@@ -37,6 +37,8 @@ const CommandSpec kEvalSpec = {
      {"--seed", "S", "PRNG seed, 0 <= S < 2^53; every case starts from it (default 0)"},
      {"--shard", "I/N", "run only cases with index % N == I (merge with slm evidence merge)"},
      {"--ctx", "N", "context length in tokens (default: the model's)"},
+     {"--threads", "N",
+      "forward-pass threads (default: the runtime's; results never depend on it)"},
      {"--adapter", "A[:S]", "apply an adapter with scale S (not implemented yet: issue 5)"},
      {"--quiet", nullptr, "no progress on stderr"}}};
 
@@ -64,6 +66,7 @@ const CommandSpec kReleaseSpec = {
      {"-o", "DIR", "build: packet directory to create (must not exist)"},
      {"--include-base", nullptr, "build: copy the base package into the packet"},
      {"--adapter", "A[:S]", "adapters (not implemented yet: issue 5)"},
+     {"--threads", "N", "verify: forward-pass threads for the replay"},
      {"--quiet", nullptr, "verify: no progress on stderr"}}};
 
 const CommandSpec kEvidenceSpec = {
@@ -175,6 +178,11 @@ Status RunEval(const Args& a) {
   req.sampling.top_p = static_cast<float>(top_p);
   req.sampling.seed = static_cast<uint64_t>(seed);
   req.n_ctx = static_cast<int32_t>(ctx);
+  SLM_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("--threads", 0));
+  if (threads < 0 || threads > 1024) {
+    return InvalidArgument("--threads " + std::to_string(threads) + ": expected 0..1024");
+  }
+  req.n_threads = static_cast<int32_t>(threads);
   if (a.Has("--shard")) {
     SLM_ASSIGN_OR_RETURN(auto shard, ParseShard(a.Get("--shard")));
     req.shard_index = shard.first;
@@ -284,12 +292,16 @@ Status ReleaseVerify(const Args& a) {
     base_path = dir + "/" + eval::kBaseName;
   }
   SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(base_path));
+  SLM_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("--threads", 0));
+  if (threads < 0 || threads > 1024) {
+    return InvalidArgument("--threads " + std::to_string(threads) + ": expected 0..1024");
+  }
   ProgressBar bar(a.Has("--quiet"));
   g_interrupted = 0;
   auto old = std::signal(SIGINT, OnSigint);
   auto diffs = eval::ReplayEvidence(
-      check.evidence, check.cases_text, *pkg, [&](const eval::EvalProgress& p) { bar.Update(p); },
-      [] { return g_interrupted != 0; });
+      check.evidence, check.cases_text, *pkg, static_cast<int32_t>(threads),
+      [&](const eval::EvalProgress& p) { bar.Update(p); }, [] { return g_interrupted != 0; });
   std::signal(SIGINT, old);
   if (!diffs.ok()) return diffs.status();
   if (!diffs->empty()) return fail(*diffs, "replay");
