@@ -1,0 +1,134 @@
+// The determinism contract (DESIGN.md section 3, issue 3 item 5): for every
+// weight format, logits are bit-identical across kernel tables (scalar, avx2
+// here; simd128 through the wasm build under node:wasi), thread counts 1-3,
+// and prefill of N tokens versus N single decode steps. Models and runs come
+// from tests/wasm/determinism_cases.h, shared with the wasm program.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "../wasm/determinism_cases.h"
+#include "import/llama2c.h"
+#include "test_util.h"
+
+namespace slm {
+namespace {
+
+using determinism::BitsDigest;
+using determinism::Formats;
+using determinism::RunLogits;
+
+struct Base {
+  std::string name;
+  ModelConfig config;
+  std::vector<TensorData> tensors;
+};
+
+std::vector<Base> Bases() {
+  std::vector<Base> out;
+  const std::string path = test::ModelPath("stories260K.bin");
+  EXPECT_FALSE(path.empty());
+  if (!path.empty()) {
+    auto b = ImportLlama2c(path, "");
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    if (b.ok()) out.push_back({"stories260K", b->config, std::move(b->tensors)});
+  }
+  const ModelConfig c = determinism::Rand256Config();
+  out.push_back({"rand256", c, determinism::RandomTensors(c, 42, 0.05f)});
+  return out;
+}
+
+// Native scalar, 1 thread, one-call prefill: the reference digest per case
+// ("<model> <format>").
+std::map<std::string, std::string> ScalarDigests() {
+  std::map<std::string, std::string> m;
+  for (const Base& base : Bases()) {
+    for (DType t : Formats()) {
+      auto model = Model::Create(base.config, determinism::Quantize(base.tensors, t));
+      EXPECT_TRUE(model.ok()) << model.status().ToString();
+      if (!model.ok()) continue;
+      m[base.name + " " + DTypeName(t)] =
+          BitsDigest(RunLogits(**model, {0, 1, &ScalarKernels()}, false, 4));
+    }
+  }
+  return m;
+}
+
+TEST(Determinism, EveryFormatIsBitIdenticalAcrossTablesThreadsAndPrefill) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  for (const Base& base : Bases()) {
+    for (DType t : Formats()) {
+      const auto tensors = determinism::Quantize(base.tensors, t);
+      auto m = Model::Create(base.config, tensors);
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      const std::string name = base.name + " " + DTypeName(t);
+      const auto want = RunLogits(**m, {0, 1, &ScalarKernels()}, false, 4);
+      ASSERT_FALSE(want.empty()) << name;
+      for (int ti = 0; ti < n_tables; ++ti) {
+        for (int32_t threads : {1, 2, 3}) {
+          for (bool stepwise : {false, true}) {
+            const auto got = RunLogits(**m, {0, threads, tables[ti]}, stepwise, 4);
+            ASSERT_EQ(got.size(), want.size());
+            EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
+                << name << ": " << tables[ti]->name << ", " << threads << " threads, "
+                << (stepwise ? "decode steps" : "prefill");
+          }
+        }
+      }
+    }
+  }
+}
+
+// A prompt longer than one prefill batch (Session::kMaxBatch) equals decode steps.
+TEST(Determinism, LongPromptAcrossBatchesEqualsDecodeSteps) {
+  const ModelConfig c = determinism::Rand256Config();
+  const auto tensors = determinism::Quantize(determinism::RandomTensors(c, 7, 0.05f), DType::kQ8_0);
+  auto m = Model::Create(c, tensors);
+  ASSERT_TRUE(m.ok());
+  std::vector<int32_t> ids;
+  for (int32_t i = 0; i < Session::kMaxBatch + 9; ++i) ids.push_back((i * 37 + 1) % c.vocab_size);
+  auto a = Session::Create(**m, {0, 2, nullptr});
+  auto b = Session::Create(**m, {0, 1, &ScalarKernels()});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->Prefill(ids).ok());
+  for (int32_t id : ids) ASSERT_TRUE((*b)->Decode(id).ok());
+  EXPECT_EQ(std::memcmp((*a)->logits().data(), (*b)->logits().data(), c.vocab_size * 4), 0);
+}
+
+// The simd128 table: tests/wasm/determinism_main.cc prints one line per case
+// ("<model> <format> <table> <sha256 of the logits bits>") under node:wasi.
+TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
+  const char* env = std::getenv("SLM_WASM_DETERMINISM");
+  const std::string wasm = env != nullptr && *env != '\0'
+                               ? env
+                               : test::SourceDir() + "/build/wasm/src/slm_determinism_wasm.wasm";
+  if (!std::ifstream(wasm).good()) {
+    FAIL() << "wasm determinism program not found at " << wasm
+           << "; build it first: cmake --preset wasm && cmake --build --preset wasm"
+           << " (or set SLM_WASM_DETERMINISM to its path)";
+  }
+  std::string out;
+  const std::string cmd = "node " + test::SourceDir() + "/tests/wasm/run.mjs " + wasm + " " +
+                          test::ModelsDir();
+  ASSERT_EQ(test::RunCommand(cmd, &out, true), 0) << cmd << "\n" << out;
+  std::istringstream in(out);
+  std::string model, format, table, digest;
+  const std::map<std::string, std::string> native = ScalarDigests();
+  std::map<std::string, int> seen;
+  while (in >> model >> format >> table >> digest) {
+    const std::string name = model + " " + format;
+    ASSERT_TRUE(native.count(name)) << "unexpected case " << name;
+    EXPECT_EQ(digest, native.at(name)) << name << " " << table << " (wasm) differs";
+    ++seen[table];
+  }
+  EXPECT_EQ(seen["simd128"], static_cast<int>(native.size())) << out;
+  EXPECT_EQ(seen["scalar"], static_cast<int>(native.size())) << out;
+}
+
+}  // namespace
+}  // namespace slm

@@ -1,0 +1,47 @@
+// wasm32-wasi program for the determinism test: for each case of
+// determinism_cases.h and each kernel table of this build (scalar, simd128),
+// prints "<model> <format> <table> <sha256 of the logits bits>". Run by
+// tests/wasm/run.mjs under node:wasi with the models directory preopened as
+// /models; tests/unit/determinism_test.cc compares the digests with the
+// native scalar run.
+#include <cstdio>
+
+#include "determinism_cases.h"
+#include "import/llama2c.h"
+
+using namespace slm;
+
+namespace {
+
+int RunCases(const char* name, const ModelConfig& c, const std::vector<TensorData>& base) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  for (DType t : determinism::Formats()) {
+    const auto tensors = determinism::Quantize(base, t);
+    auto m = Model::Create(c, tensors);
+    if (!m.ok()) {
+      std::fprintf(stderr, "%s %s: %s\n", name, DTypeName(t), m.status().ToString().c_str());
+      return 1;
+    }
+    for (int i = 0; i < n_tables; ++i) {
+      const auto logits = determinism::RunLogits(**m, {0, 1, tables[i]}, false, 4);
+      if (logits.empty()) return 1;
+      std::printf("%s %s %s %s\n", name, DTypeName(t), tables[i]->name,
+                  determinism::BitsDigest(logits).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main() {
+  auto b = ImportLlama2c("/models/stories260K.bin", "");
+  if (!b.ok()) {
+    std::fprintf(stderr, "%s\n", b.status().ToString().c_str());
+    return 1;
+  }
+  if (RunCases("stories260K", b->config, b->tensors) != 0) return 1;
+  const ModelConfig c = determinism::Rand256Config();
+  return RunCases("rand256", c, determinism::RandomTensors(c, 42, 0.05f));
+}
