@@ -242,15 +242,13 @@ Status DecodeMetadata(ByteReader& r, ModelConfig* c, Provenance* p,
       continue;
     }
     if (k.rfind("source.", 0) == 0) {
-      bool known = false;
+      // Unknown source.* keys are future provenance fields: informational.
       for (auto& s : src) {
         if (k == s.key) {
           SLM_RETURN_IF_ERROR(want_type(k, kMetaString));
           *s.field = v.s;
-          known = true;
         }
       }
-      if (!known) continue;  // future provenance fields: informational
       continue;
     }
     if (v.type == kMetaString) (*extra)[k] = v.s;
