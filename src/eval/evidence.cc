@@ -68,6 +68,7 @@ JsonValue CaseJson(const CaseResult& c) {
   o.Set("index", Num(c.index));
   o.Set("id", Str(c.id));
   o.Set("match", Str(c.match));
+  o.Set("expected", Str(c.expected));
   o.Set("weight", Num(c.weight));
   JsonValue tags = JsonValue::Array();
   for (const std::string& t : c.tags) tags.Append(Str(t));

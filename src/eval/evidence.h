@@ -55,7 +55,8 @@ struct LogLik {
 struct CaseResult {
   int32_t index = 0;  // 0-based position in the cases file
   std::string id;
-  std::string match;  // rule name
+  std::string match;     // rule name
+  std::string expected;  // the case's expected text or pattern
   double weight = 1;
   std::vector<std::string> tags;
   std::string prompt_digest;  // SHA-256 of the prompt ids as u32 little-endian

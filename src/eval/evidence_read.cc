@@ -68,6 +68,7 @@ class Reader {
     c->index = static_cast<int32_t>(index);
     SLM_ASSIGN_OR_RETURN(c->id, Str(o, p, "id"));
     SLM_ASSIGN_OR_RETURN(c->match, Str(o, p, "match"));
+    SLM_ASSIGN_OR_RETURN(c->expected, Str(o, p, "expected"));
     SLM_ASSIGN_OR_RETURN(c->weight, Num(o, p, "weight"));
     SLM_ASSIGN_OR_RETURN(const JsonValue* tags, Member(o, p, "tags", JsonValue::Type::kArray));
     for (const JsonValue& t : tags->items()) {

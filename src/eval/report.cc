@@ -82,11 +82,12 @@ std::string RenderReport(const Evidence& e) {
        Fmt("%.1f", static_cast<double>(e.timing.peak_memory_bytes) / 1048576.0) + " MiB, on " +
        e.environment.platform + " with " + e.environment.kernels + " kernels.\n\n";
 
-  r += "## Cases\n\n| # | id | match | pass | score | log-lik (nats/token) | output "
-       "|\n|---|---|---|---|---|---|---|\n";
+  r += "## Cases\n\n| # | id | match | expected | pass | score | log-lik (nats/token) | output "
+       "|\n|---|---|---|---|---|---|---|---|\n";
   for (const CaseResult& c : e.cases) {
-    r += "| " + std::to_string(c.index) + " | " + Cell(c.id, 40) + " | " + c.match + " | " +
-         (c.pass ? "yes" : "**no**") + " | " + Fmt("%.3f", c.score) + " | " +
+    r += "| " + std::to_string(c.index) + " | " + Cell(c.id, 40) + " | " + c.match + " | `" +
+         Cell(c.expected, 40) + "` | " + (c.pass ? "yes" : "**no**") + " | " +
+         Fmt("%.3f", c.score) + " | " +
          (c.loglik.present ? Fmt("%.4f", c.loglik.mean) : std::string("-")) + " | `" +
          Cell(c.output_text) + "` |\n";
   }

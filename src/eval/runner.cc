@@ -160,6 +160,7 @@ StatusOr<Evidence> RunEval(const EvalInputs& in,
     r.index = p.index;
     r.id = c.id;
     r.match = MatchRuleName(c.match);
+    r.expected = c.expected;
     r.weight = c.weight;
     r.tags = c.tags;
     r.prompt_ids = p.prompt;
