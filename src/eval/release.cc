@@ -44,6 +44,22 @@ void DiffIds(const std::string& what, const std::vector<T>& a, const std::vector
                  ", replay " + rb);
 }
 
+// A packet never points outside itself: "a/b.txt" yes; "/etc/x", "../x",
+// "a/../../x", "a\\b" and "" no.
+bool SafeRelativePath(const std::string& p) {
+  if (p.empty() || p[0] == '/' || p.find('\\') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t slash = p.find('/', start);
+    std::string seg =
+        p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
@@ -143,6 +159,11 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
     auto bytes = f.GetInt("bytes");
     if (!path.ok() || !sha.ok() || !bytes.ok()) {
       problem(std::string(kManifestName) + ": a files entry lacks path, bytes or sha256");
+      continue;
+    }
+    if (!SafeRelativePath(*path)) {
+      problem(std::string(kManifestName) + ": file path '" + *path +
+              "' is not a plain relative path inside the packet (no '..', no leading '/')");
       continue;
     }
     listed.insert(*path);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "base/sha256.h"
 #include "eval/evidence.h"
 #include "eval/release.h"
 #include "eval/runner.h"
@@ -160,6 +161,21 @@ TEST_F(EvalEvidenceTest, PacketCheckCatchesEveryFlippedByte) {
     }
   }
   EXPECT_GT(checked, 300);
+  // A manifest naming a file outside the packet is refused, even when its
+  // digest line is consistent.
+  {
+    auto saved = fs;
+    std::string& m = fs["manifest.json"];
+    const std::string from = "\"path\": \"cases.jsonl\"";
+    m.replace(m.find(from), from.size(), "\"path\": \"../cases.jsonl\"");
+    fs["manifest.sha256"] = DigestHex(Sha256Of(m)) + "  manifest.json\n";
+    PacketCheck c = CheckPacket(reader, listing);
+    ASSERT_FALSE(c.problems.empty());
+    EXPECT_NE(c.problems[0].find("'../cases.jsonl' is not a plain relative path"),
+              std::string::npos)
+        << c.problems[0];
+    fs = saved;
+  }
   // A missing file is named.
   fs.erase("cases.jsonl");
   PacketCheck missing = CheckPacket(reader, listing);
