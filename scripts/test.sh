@@ -9,6 +9,12 @@ require_models stories260K.bin stories260K-q8.bin stories260K.gguf tok512.bin
 scripts/setup.sh --wasm
 jobs="$(nproc)"
 
+# The wasm build comes first: the native Determinism.WasmSimd128AndScalarMatchNativeScalar
+# test runs build/wasm/src/slm_determinism_wasm.wasm under node:wasi.
+echo "== wasm32-wasi + SIMD128 (runtime library, CLI and the determinism program)"
+cmake --preset wasm >/dev/null
+cmake --build --preset wasm -j"$jobs"
+
 echo "== native release"
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$jobs"
@@ -19,10 +25,6 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -j"$jobs"
-
-echo "== wasm32-wasi + SIMD128 (runtime library and CLI)"
-cmake --preset wasm >/dev/null
-cmake --build --preset wasm -j"$jobs"
 
 echo "== browser: web/slm.js under Node, the workbench in Chromium (tests/web)"
 scripts/setup.sh --browser

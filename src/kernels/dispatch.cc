@@ -25,7 +25,7 @@ struct Choice {
   std::string note;
 };
 
-bool CpuHasAvx2() {
+[[maybe_unused]] bool CpuHasAvx2() {
 #if defined(__x86_64__) && defined(SLM_HAVE_AVX2)
   // __builtin_cpu_supports also checks that the OS saves the YMM state.
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&

@@ -109,11 +109,11 @@ inline std::vector<TensorData> Quantize(const std::vector<TensorData>& in, DType
     }
     d.dtype = t;
     const size_t rows = static_cast<size_t>(src.shape[0]), cols = static_cast<size_t>(src.shape[1]);
-    d.owned.resize(rows * row_bytes);
+    d.owned.resize(rows * static_cast<size_t>(row_bytes));
     std::vector<float> row(cols);
     for (size_t r = 0; r < rows; ++r) {
       std::memcpy(row.data(), bytes.data() + r * cols * 4, cols * 4);
-      quant::QuantizeRow(t, row, {d.owned.data() + r * row_bytes, row_bytes});
+      quant::QuantizeRow(t, row, {d.owned.data() + r * row_bytes, static_cast<size_t>(row_bytes)});
     }
     out.push_back(std::move(d));
   }

@@ -1,0 +1,293 @@
+// wasm SIMD128 f32 dot and matmuls (the scalar twin is scalar/matmul.cc; the
+// formulas are in kernels.h).
+//
+// Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned v128
+// loads; activations f32 or ActQ8x32 / ActQ8x256 blocks.
+// Accumulation order: the 8 float lanes of kernels.h are two f32x4
+// registers, lo = lanes 0-3 and hi = lanes 4-7; Reduce8 is lo + hi, then
+// (s0 + s2) + (s1 + s3). Integer lane l of a 32-value chunk (values
+// 4l..4l+3) is built from i32x4.dot_i16x8_s on sign-extended codes (pairs)
+// plus one shuffle-add (pairs of pairs); the float step per block is
+// acc = acc + splat(scale) * convert(p), mul then add (no FMA, no relaxed SIMD).
+// Tiling: 4 rows x 1 token (decode) or 2 rows x 4 tokens (prefill).
+#include <wasm_simd128.h>
+
+#include <cstring>
+
+#include "kernels/scalar/scalar.h"
+#include "kernels/simd128/simd128.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+
+namespace slm::kernels::simd128 {
+namespace {
+
+using quant::BlockQ4_0;
+using quant::BlockQ4_K;
+using quant::BlockQ6_K;
+using quant::BlockQ8_0;
+
+struct Acc8 {
+  v128_t lo, hi;
+};
+
+inline Acc8 Zero8() { return {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)}; }
+
+inline float Reduce8(Acc8 a) {
+  const v128_t s = wasm_f32x4_add(a.lo, a.hi);
+  const float s0 = wasm_f32x4_extract_lane(s, 0), s1 = wasm_f32x4_extract_lane(s, 1);
+  const float s2 = wasm_f32x4_extract_lane(s, 2), s3 = wasm_f32x4_extract_lane(s, 3);
+  return (s0 + s2) + (s1 + s3);
+}
+
+inline float F16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return quant::Fp16ToF32(h);
+}
+
+inline v128_t Load(const void* p) { return wasm_v128_load(p); }
+
+// Lane sums of 16 signed byte products: 4 int32 lanes, lane l = values 4l..4l+3.
+inline v128_t LaneSums16(v128_t w, v128_t a) {
+  const v128_t d0 = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), wasm_i16x8_extend_low_i8x16(a));
+  const v128_t d1 =
+      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w), wasm_i16x8_extend_high_i8x16(a));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(d0, d1, 0, 2, 4, 6), wasm_i32x4_shuffle(d0, d1, 1, 3, 5, 7));
+}
+
+// acc += splat(s) * float(p) for the 8 lanes of one 32-value chunk.
+inline void AddScaled(Acc8* acc, float s, v128_t p_lo, v128_t p_hi) {
+  const v128_t vs = wasm_f32x4_splat(s);
+  acc->lo = wasm_f32x4_add(acc->lo, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_lo)));
+  acc->hi = wasm_f32x4_add(acc->hi, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_hi)));
+}
+
+template <int R, int T>
+void TileF32(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  Acc8 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
+  }
+  const float* rows[R];
+  for (int i = 0; i < R; ++i) rows[i] = reinterpret_cast<const float*>(w + (r + i) * row_bytes);
+  const float* xs[T];
+  for (int j = 0; j < T; ++j) xs[j] = reinterpret_cast<const float*>(x + (t + j) * x_stride);
+  int32_t k = 0;
+  for (; k + 8 <= in; k += 8) {
+    v128_t wlo[R], whi[R];
+    for (int i = 0; i < R; ++i) {
+      wlo[i] = Load(rows[i] + k);
+      whi[i] = Load(rows[i] + k + 4);
+    }
+    for (int j = 0; j < T; ++j) {
+      const v128_t xlo = Load(xs[j] + k), xhi = Load(xs[j] + k + 4);
+      for (int i = 0; i < R; ++i) {
+        acc[i][j].lo = wasm_f32x4_add(acc[i][j].lo, wasm_f32x4_mul(wlo[i], xlo));
+        acc[i][j].hi = wasm_f32x4_add(acc[i][j].hi, wasm_f32x4_mul(whi[i], xhi));
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      float lanes[8];
+      wasm_v128_store(lanes, acc[i][j].lo);
+      wasm_v128_store(lanes + 4, acc[i][j].hi);
+      for (int32_t l = 0; k + l < in; ++l) lanes[l] = lanes[l] + rows[i][k + l] * xs[j][k + l];
+      y[(t + j) * y_stride + r + i] = scalar::Reduce8(lanes);
+    }
+  }
+}
+
+// The 32 signed codes of a q8_0 / q4_0 block, values 0-15 and 16-31.
+struct UnpackQ8_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  static void Codes(const uint8_t* blk, v128_t* c0, v128_t* c1) {
+    *c0 = Load(blk + 2);
+    *c1 = Load(blk + 18);
+  }
+};
+struct UnpackQ4_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  static void Codes(const uint8_t* blk, v128_t* c0, v128_t* c1) {
+    const v128_t q = Load(blk + 2), eight = wasm_i8x16_splat(8);
+    *c0 = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), eight);
+    *c1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+  }
+};
+
+template <typename Unpack, int R, int T>
+void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  Acc8 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
+  }
+  for (int32_t b = 0; b < in / 32; ++b) {
+    v128_t c0[R], c1[R];
+    float wd[R];
+    for (int i = 0; i < R; ++i) {
+      const uint8_t* blk = w + (r + i) * row_bytes + b * Unpack::kBlockBytes;
+      Unpack::Codes(blk, &c0[i], &c1[i]);
+      wd[i] = F16(blk);
+    }
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const v128_t a0 = Load(a + 4), a1 = Load(a + 20);
+      for (int i = 0; i < R; ++i) {
+        AddScaled(&acc[i][j], wd[i] * ad, LaneSums16(c0[i], a0), LaneSums16(c1[i], a1));
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+  }
+}
+
+template <int R, int T>
+void TileQ8_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+              int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  TileQ8<UnpackQ8_0, R, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+}
+template <int R, int T>
+void TileQ4_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+              int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  TileQ8<UnpackQ4_0, R, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+}
+
+float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {
+  Acc8 acc = Zero8();
+  float mins = 0.0f;
+  const v128_t m4 = wasm_i8x16_splat(0x0F);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk = row + b * int64_t{sizeof(BlockQ4_K)};
+    const uint8_t* a = act + b * int64_t{sizeof(ActQ8x256)};
+    ActQ8x256 head;
+    std::memcpy(&head, a, offsetof(ActQ8x256, qs));
+    v128_t lo = wasm_i32x4_splat(0), hi = wasm_i32x4_splat(0);
+    int32_t msum = 0;
+    for (int c = 0; c < 8; ++c) {
+      uint8_t sc, m;
+      quant::ScaleMinK4(c, blk + 4, &sc, &m);
+      const uint8_t* qs = blk + 16 + 32 * (c / 2);
+      v128_t q0 = Load(qs), q1 = Load(qs + 16);
+      if (c % 2 == 0) {
+        q0 = wasm_v128_and(q0, m4);
+        q1 = wasm_v128_and(q1, m4);
+      } else {
+        q0 = wasm_u8x16_shr(q0, 4);
+        q1 = wasm_u8x16_shr(q1, 4);
+      }
+      const v128_t vsc = wasm_i32x4_splat(sc);
+      lo = wasm_i32x4_add(lo, wasm_i32x4_mul(vsc, LaneSums16(q0, Load(a + 20 + 32 * c))));
+      hi = wasm_i32x4_add(hi, wasm_i32x4_mul(vsc, LaneSums16(q1, Load(a + 36 + 32 * c))));
+      msum += int32_t{m} * head.bsums[c];
+    }
+    AddScaled(&acc, F16(blk) * head.d, lo, hi);
+    mins = mins + (F16(blk + 2) * head.d) * static_cast<float>(msum);
+  }
+  return Reduce8(acc) - mins;
+}
+
+float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
+  Acc8 acc = Zero8();
+  const v128_t m4 = wasm_i8x16_splat(0x0F), m2 = wasm_i8x16_splat(3), k32 = wasm_i8x16_splat(32);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk = row + b * int64_t{sizeof(BlockQ6_K)};
+    const uint8_t* a = act + b * int64_t{sizeof(ActQ8x256)};
+    float ad;
+    std::memcpy(&ad, a, 4);
+    const int8_t* sc = reinterpret_cast<const int8_t*>(blk + offsetof(BlockQ6_K, scales));
+    v128_t lo = wasm_i32x4_splat(0), hi = wasm_i32x4_splat(0);
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = blk + 64 * h;
+      const uint8_t* qh = blk + offsetof(BlockQ6_K, qh) + 32 * h;
+      for (int half = 0; half < 2; ++half) {  // values 0-15 / 16-31 of each chunk
+        const v128_t l0 = Load(ql + 16 * half), l1 = Load(ql + 32 + 16 * half);
+        const v128_t vh = Load(qh + 16 * half);
+        v128_t q[4];
+        q[0] = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(vh, m2), 4));
+        q[1] = wasm_v128_or(wasm_v128_and(l1, m4),
+                            wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(vh, 2), m2), 4));
+        q[2] = wasm_v128_or(wasm_u8x16_shr(l0, 4),
+                            wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(vh, 4), m2), 4));
+        q[3] = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(vh, 6), 4));
+        for (int j = 0; j < 4; ++j) {
+          const int c = 4 * h + j;  // 32-value chunk; this half is sub-block 2c + half
+          const v128_t p = LaneSums16(wasm_i8x16_sub(q[j], k32), Load(a + 20 + 32 * c + 16 * half));
+          const v128_t s = wasm_i32x4_mul(wasm_i32x4_splat(sc[2 * c + half]), p);
+          if (half == 0) {
+            lo = wasm_i32x4_add(lo, s);
+          } else {
+            hi = wasm_i32x4_add(hi, s);
+          }
+        }
+      }
+    }
+    AddScaled(&acc, F16(blk + offsetof(BlockQ6_K, d)) * ad, lo, hi);
+  }
+  return Reduce8(acc);
+}
+
+}  // namespace
+
+float Dot(const float* a, const float* b, int32_t n) {
+  float y;
+  MatMulF32(&y, 0, reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), 0,
+            n, 0, 1, 1);
+  return y;
+}
+
+void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in) {
+  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0,
+            in, 0, out, 1);
+}
+
+#define SLM_SIMD128_TILED_MATMUL(Name, Tile, row_bytes_expr)                                     \
+  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,   \
+            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                \
+    const int64_t row_bytes = (row_bytes_expr);                                                 \
+    int32_t r = r0;                                                                             \
+    if (n_tok == 1) {                                                                           \
+      for (; r + 4 <= r1; r += 4) Tile<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0); \
+      for (; r < r1; ++r) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);         \
+      return;                                                                                   \
+    }                                                                                           \
+    for (; r + 2 <= r1; r += 2) {                                                               \
+      int32_t t = 0;                                                                            \
+      for (; t + 4 <= n_tok; t += 4) Tile<2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+      for (; t < n_tok; ++t) Tile<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);      \
+    }                                                                                           \
+    for (; r < r1; ++r) {                                                                       \
+      for (int32_t t = 0; t < n_tok; ++t) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+    }                                                                                           \
+  }
+SLM_SIMD128_TILED_MATMUL(MatMulF32, TileF32, int64_t{in} * 4)
+SLM_SIMD128_TILED_MATMUL(MatMulQ8_0, TileQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)})
+SLM_SIMD128_TILED_MATMUL(MatMulQ4_0, TileQ4_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)})
+#undef SLM_SIMD128_TILED_MATMUL
+
+void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
+  for (int32_t r = r0; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) {
+      y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
+    }
+  }
+}
+
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
+  for (int32_t r = r0; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) {
+      y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
+    }
+  }
+}
+
+}  // namespace slm::kernels::simd128

@@ -1,0 +1,29 @@
+// Declarations of the wasm SIMD128 kernels (namespace slm::kernels::simd128),
+// the same names and signatures as kernels/scalar/scalar.h. Built only for
+// wasm32-wasi (the whole module targets SIMD128). Kernels the table takes from
+// the scalar twin unchanged (rmsnorm, rope, softmax, swiglu, add, attention,
+// activation quantizers, f16/bf16 rows: there is no f16 conversion
+// instruction) are not redeclared here.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace slm::kernels::simd128 {
+
+float Dot(const float* a, const float* b, int32_t n);
+void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in);
+
+void MatMulF32(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+               int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+
+}  // namespace slm::kernels::simd128
