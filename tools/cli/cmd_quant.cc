@@ -30,7 +30,7 @@ const CommandSpec kQuantizeSpec = {
     "quantize", "IN.slm -o OUT.slm --type q8_0|q4_0|q4_k|q6_k|mixed [--kl-text FILE] [--json]",
     "Re-quantize a package's weights (per-tensor policy: src/tools/quantize.h) and report\n"
     "each tensor's type, the sizes, and the KL divergence of next-token distributions from\n"
-    "the f32 model over a text (the quantized weights run dequantized in the f32 runtime).",
+    "the f32 model over a text: weights-only (decoded to f32) and through the quantized kernels.",
     1, 1,
     {{"-o", "OUT.slm", "output package (required)"},
      {"--type", "T", "q8_0, q4_0, q4_k, q6_k or mixed (like llama.cpp's Q4_K_M)"},
@@ -44,7 +44,8 @@ const CommandSpec kSynthSpec = {
     "Write a seeded random-weight model in a real llama shape (src/tools/synth.h).", 0, 0,
     {{"--preset", "NAME", "s15m, s110m or tl1b (required)"},
      {"--type", "T", "f32, q8_0, q4_0, q4_k, q6_k or mixed (default f32)"},
-     {"--format", "F", "slm (default) or gguf (streamed tensor by tensor, for llama.cpp)"},
+     {"--format", "F", "slm (default; the model is built in memory, then written: tl1b f32\n"
+                       "                        peaks near 9 GB) or gguf (streamed tensor by tensor)"},
      {"--seed", "S", "weight seed (default 0)"},
      {"-o", "FILE", "output file (required)"}}};
 
