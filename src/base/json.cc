@@ -123,12 +123,13 @@ class Parser {
     return false;
   }
 
+  // `depth` = number of enclosing arrays/objects; at most kMaxDepth containers nest.
   Status Value(JsonValue* out, int depth) {
-    if (depth > JsonValue::kMaxDepth) {
-      return Error("nesting deeper than " + std::to_string(JsonValue::kMaxDepth) + " levels");
-    }
     if (pos_ >= s_.size()) return Error("unexpected end of input, expected a value");
     char c = s_[pos_];
+    if ((c == '{' || c == '[') && depth >= JsonValue::kMaxDepth) {
+      return Error("nesting deeper than " + std::to_string(JsonValue::kMaxDepth) + " levels");
+    }
     if (c == '{') return Object(out, depth);
     if (c == '[') return Array(out, depth);
     if (c == '"') {
