@@ -126,7 +126,7 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
       Status s = DequantizeToF32(type, ti.data, n, &f);
       if (!s.ok()) return s.WithContext(path + ": tensor '" + ti.name + "': ");
       t.owned.resize(f.size() * 4);
-      std::memcpy(t.owned.data(), f.data(), t.owned.size());
+      if (!f.empty()) std::memcpy(t.owned.data(), f.data(), t.owned.size());  // 0-element tensor: no copy
       converted.insert(DTypeName(type));
     }
     b.tensors.push_back(std::move(t));
