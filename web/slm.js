@@ -147,9 +147,9 @@ export class Slm {
     const simd = opts.simd === undefined || opts.simd === 'auto' ? hasSimd128() : !!opts.simd;
     let bytes = opts.bytes;
     if (!bytes) {
-      const base = opts.url ?? new URL('./', import.meta.url);
+      // Relative URLs resolve against this module, like its own imports.
+      const href = String(new URL(opts.url ?? './', import.meta.url));
       const file = simd ? 'slm.wasm' : 'slm-scalar.wasm';
-      const href = String(base);
       bytes = await fetchBytes(href.endsWith('.wasm') ? href : new URL(file, href.endsWith('/') ? href : href + '/'));
     }
     const module = await WebAssembly.compile(bytes);
