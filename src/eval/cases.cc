@@ -182,7 +182,13 @@ StatusOr<std::vector<EvalCase>> ParseCases(std::string_view text, const std::str
     if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
     if (Status u = ValidateUtf8(l); !u.ok()) return InvalidArgument(where + ": " + u.message());
     auto json = ParseJson(l, where);
-    if (!json.ok()) return json.status();
+    if (!json.ok()) {
+      // The line is a one-line document: "line 1, column C" -> "column C".
+      std::string m = json.status().message();
+      const std::string one = where + ": line 1, column ";
+      if (m.rfind(one, 0) == 0) m = where + ": column " + m.substr(one.size());
+      return InvalidArgument(m);
+    }
     if (cases.size() >= kMaxCases) {
       return InvalidArgument(where + ": more than " + std::to_string(kMaxCases) + " cases");
     }

@@ -121,6 +121,53 @@ TEST(EvalRegex, AgreesWithStdRegex) {
   }
 }
 
+// Random patterns and texts over a hostile alphabet: compile either
+// succeeds or fails with a message; matching never crashes (run under ASan).
+TEST(EvalRegex, RandomPatternsNeverCrash) {
+  const std::string alphabet = "ab.()[]{}|*+?^$\\-,0123dws\xC3\xA9";
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<size_t>(state >> 33);
+  };
+  int compiled = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string p;
+    for (size_t n = next() % 12; n > 0; --n) p += alphabet[next() % alphabet.size()];
+    auto re = Regex::Compile(p);
+    if (!re.ok()) {
+      EXPECT_NE(re.status().message().find("regex"), std::string::npos) << p;
+      continue;
+    }
+    ++compiled;
+    for (int k = 0; k < 4; ++k) {
+      std::string t;
+      for (size_t n = next() % 16; n > 0; --n) t += alphabet[next() % alphabet.size()];
+      (void)re->Search(t);
+      (void)re->FullMatch(t);
+    }
+  }
+  EXPECT_GT(compiled, 300);
+}
+
+TEST(EvalCases, RandomLinesAreRefusedWithTheLine) {
+  const std::string good =
+      "{\"id\":\"a\",\"prompt\":\"p\",\"expected\":\"e\",\"max_new_tokens\":5}";
+  uint64_t state = 99;
+  for (int i = 0; i < 2000; ++i) {
+    std::string line = good;
+    for (int k = 0; k < 3; ++k) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      char ch = static_cast<char>(state >> 20);
+      line[(state >> 33) % line.size()] = ch == '\n' ? ' ' : ch;
+    }
+    auto cs = ParseCases(good + "\n" + line + "\n", "c.jsonl");
+    if (!cs.ok()) {
+      EXPECT_EQ(cs.status().message().rfind("c.jsonl: line 2", 0), 0u) << cs.status().message();
+    }
+  }
+}
+
 TEST(EvalCases, ParsesAllFields) {
   std::string text =
       "{\"id\":\"a\",\"prompt\":\"Once\",\"expected\":\" upon\",\"max_new_tokens\":5}\n"
