@@ -1,6 +1,7 @@
 #include "import/llama2c.h"
 
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -124,7 +125,11 @@ Status ImportF32(std::span<const uint8_t> bytes, const std::string& source, Mode
   RawHeader h;
   SLM_RETURN_IF_ERROR(ReadRawHeader(&r, &h));
   const bool shared = h.vocab_size > 0;
-  if (h.vocab_size < 0) h.vocab_size = -h.vocab_size;  // > -2^31, so no overflow
+  if (h.vocab_size == std::numeric_limits<int32_t>::min()) {  // -INT32_MIN overflows
+    return FormatError(source + ": header field vocab_size = " + std::to_string(h.vocab_size) +
+                       ", expected 1..4194304 (negative: unshared classifier)");
+  }
+  if (h.vocab_size < 0) h.vocab_size = -h.vocab_size;
   SLM_RETURN_IF_ERROR(ConfigFromHeader(h, shared, source, &b->config));
   const ModelConfig& c = b->config;
   const int64_t dim = c.dim, L = c.n_layers, vocab = c.vocab_size;

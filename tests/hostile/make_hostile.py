@@ -275,6 +275,8 @@ def llama2c_classes():
     good = mc.llama2c_f32(8, 16, 2, 1, 8, 4)
     put("llama2c", "truncated.bin", good[:-4], "llama2c", "?", "")
     put("llama2c", "negative_dim.bin", struct.pack("<7i", -8, 16, 1, 2, 1, 8, 4) + good[28:], "llama2c", "?", "")
+    put("llama2c", "vocab_int32_min.bin", struct.pack("<7i", 8, 16, 1, 2, 1, -2 ** 31, 4) + good[28:],
+        "llama2c", "?", "")
     put("llama2c", "claims_huge_model.bin", struct.pack("<7i", 65536, 262144, 1024, 64, 64, 1 << 22, 4) + good[28:],
         "llama2c", "?", "")
     i8 = bytearray(mc.llama2c_int8(8, 16, 2, 1, 8, 4, 8))

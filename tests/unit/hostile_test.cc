@@ -213,7 +213,7 @@ TEST(Hostile, EvalMillionCharacterLines) {
   std::string bad = "{\"id\":\"a\",\"prompt\":\"p\",\"expected\":\"y\",\"max_new_tokens\":1}\n" + big + "\n";
   auto r = eval::ParseCases(bad, "bad.jsonl");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kFormatError) << r.status().ToString();
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
   EXPECT_NE(r.status().message().find("line 2"), std::string::npos) << r.status().ToString();
 
   std::string regex_line = "{\"id\":\"r\",\"prompt\":\"p\",\"expected\":\"" + std::string(999000, 'a') +
