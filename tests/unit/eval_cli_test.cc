@@ -185,6 +185,24 @@ TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {
   EXPECT_NE(mixed.out.find("identity differs from shard 0"), std::string::npos) << mixed.out;
 }
 
+// deploy/run-local.sh drives the same scripts as the Kubernetes and Slurm
+// jobs: 2 candidates x 2 shards, merged and compared.
+TEST_F(EvalCliTest, DeployScriptsEvaluateAPopulation) {
+  std::string cands = test::TempPath("cands.txt"), out = test::TempPath("population");
+  WriteAll(cands, pkg_ + "\n" + other_pkg_ + "\n");
+  std::string log;
+  int rc = test::RunCommand("CANDIDATES=" + cands + " CASES=" + cases_ + " SHARDS=2 OUT=" + out +
+                                " SLM=" + test::CliPath() + " PARALLEL=2 " + test::SourceDir() +
+                                "/deploy/run-local.sh",
+                            &log, true);
+  ASSERT_EQ(rc, 0) << log;
+  std::string base_name = "c0-eval_stories";
+  EXPECT_EQ(Without(ReadAll(out + "/" + base_name + ".json"), {"timing", "environment"}),
+            Without(ReadAll(ev1_), {"timing", "environment"}));
+  EXPECT_NE(ReadAll(out + "/compare.txt").find("weighted pass rate"), std::string::npos);
+  EXPECT_NE(ReadAll(out + "/compare.svg").find("</svg>"), std::string::npos);
+}
+
 TEST_F(EvalCliTest, SigintLeavesValidPartialEvidence) {
   // Many slow cases, so the run is still going when the signal arrives.
   std::string cases = test::TempPath("many.jsonl"), ev = test::TempPath("partial.json"),
