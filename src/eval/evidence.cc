@@ -203,7 +203,47 @@ JsonValue EvidenceToJson(const Evidence& e) {
   return o;
 }
 
-std::string SerializeEvidence(const Evidence& e) { return EvidenceToJson(e).DumpPretty() + "\n"; }
+namespace {
+
+// DumpPretty, except that arrays of numbers (token ids, log-probs) stay on one
+// line: a case is a screenful, not hundreds of lines, and diffs stay readable.
+void PrettyTo(const JsonValue& v, int depth, std::string* out) {
+  const std::string pad(static_cast<size_t>(2 * (depth + 1)), ' ');
+  const std::string close_pad(static_cast<size_t>(2 * depth), ' ');
+  if (v.is_object() && v.size() > 0) {
+    *out += "{\n";
+    for (size_t i = 0; i < v.members().size(); ++i) {
+      *out += pad;
+      AppendJsonString(out, v.members()[i].first);
+      *out += ": ";
+      PrettyTo(v.members()[i].second, depth + 1, out);
+      *out += i + 1 < v.members().size() ? ",\n" : "\n";
+    }
+    *out += close_pad + "}";
+    return;
+  }
+  bool flat = true;
+  for (const JsonValue& x : v.items()) flat = flat && !x.is_array() && !x.is_object();
+  if (v.is_array() && v.size() > 0 && !flat) {
+    *out += "[\n";
+    for (size_t i = 0; i < v.items().size(); ++i) {
+      *out += pad;
+      PrettyTo(v.items()[i], depth + 1, out);
+      *out += i + 1 < v.items().size() ? ",\n" : "\n";
+    }
+    *out += close_pad + "]";
+    return;
+  }
+  *out += v.Dump();  // scalars, empty containers, flat arrays
+}
+
+}  // namespace
+
+std::string SerializeEvidence(const Evidence& e) {
+  std::string out;
+  PrettyTo(EvidenceToJson(e), 0, &out);
+  return out + "\n";
+}
 
 std::string DeterministicPart(const Evidence& e) { return DeterministicJson(e).Dump(); }
 
