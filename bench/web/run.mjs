@@ -59,7 +59,7 @@ try {
 
 const f = (x) => (typeof x === 'number' ? x.toFixed(1) : '–');
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
-let md = `\n## Browser: slm vs wllama, Chromium ${execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim().split(' ').slice(-1)[0]}, single thread\n\n`;
+let md = `\n## Browser: slm vs wllama, Chromium ${(execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).match(/\d+\.\d+\.\d+\.\d+/) ?? ['?'])[0]}, single thread\n\n`;
 md += `Random-weight models (\`slm synth --seed 1\`), a ~128-token prompt (prefill), 64 greedy decode steps. `;
 md += `slm: ${rows[0]?.slm?.kernels ?? '?'} kernels in ${rows[0]?.slm?.simd ? 'slm.wasm (SIMD128)' : 'slm-scalar.wasm'}; wllama ${JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${path.join(ROOT, 'node_modules/@wllama/wllama/package.json')}').version)`], { encoding: 'utf8' }))}, n_threads 1, byte tokens banned.\n\n`;
 md += '| model | type | prompt tokens (slm/wllama) | slm prefill tok/s | wllama prefill tok/s | ratio | slm decode tok/s | wllama decode tok/s | ratio |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n';
