@@ -124,8 +124,10 @@ std::string CompareTable(const std::vector<NamedEvidence>& all) {
   for (size_t i = 1; i < all.size(); ++i) {
     std::string flips;
     int n = 0;
+    int unmatched = 0;
     for (const CaseResult& c : all[i].evidence.cases) {
       auto it = first.find(c.id);
+      unmatched += it == first.end();
       if (it == first.end() || it->second == c.pass) continue;
       flips += std::string("  ") + (c.pass ? "+ " : "- ") + c.id +
                (c.pass ? "  (fail -> pass)\n" : "  (pass -> fail)\n");
@@ -133,6 +135,10 @@ std::string CompareTable(const std::vector<NamedEvidence>& all) {
     }
     out += "\nflipped [1] -> [" + std::to_string(i + 1) + "]: " + std::to_string(n) +
            (n ? "\n" + flips : "\n");
+    if (unmatched > 0) {
+      out += "note: " + std::to_string(unmatched) + " case id(s) of [" + std::to_string(i + 1) +
+             "] are not in [1]\n";
+    }
   }
   for (size_t i = 1; i < all.size(); ++i) {
     if (all[i].evidence.identity.cases_digest != all[0].evidence.identity.cases_digest) {

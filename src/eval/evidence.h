@@ -120,7 +120,7 @@ std::string AssemblyChecksum(const std::string& package_digest,
 Fitness ComputeFitness(const std::vector<CaseResult>& cases, const Identity& id);
 
 JsonValue EvidenceToJson(const Evidence& e);
-// Serialized form: 2-space indented JSON + "\n".
+// Serialized form: 2-space indented JSON, number arrays on one line, + "\n".
 std::string SerializeEvidence(const Evidence& e);
 // The document without `environment` and `timing`, compact: what must be
 // byte-identical between runs of the same inputs.
