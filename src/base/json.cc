@@ -96,7 +96,8 @@ namespace {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::string& source) : s_(text), source_(source) {}
+  Parser(std::string_view text, const std::string& source, const JsonLimits& limits)
+      : s_(text), source_(source), limits_(limits) {}
 
   Status Parse(JsonValue* out) {
     SkipWs();
@@ -129,6 +130,11 @@ class Parser {
     char c = s_[pos_];
     if ((c == '{' || c == '[') && depth >= JsonValue::kMaxDepth) {
       return Error("nesting deeper than " + std::to_string(JsonValue::kMaxDepth) + " levels");
+    }
+    if (++values_ > limits_.max_values) {
+      Status e = Error("more than " + std::to_string(limits_.max_values) +
+                       " values (JsonLimits::max_values)");
+      return ResourceExhausted(e.message());
     }
     if (c == '{') return Object(out, depth);
     if (c == '[') return Array(out, depth);
@@ -276,6 +282,8 @@ class Parser {
   std::string_view s_;
   const std::string& source_;
   size_t pos_ = 0;
+  const JsonLimits& limits_;
+  size_t values_ = 0;
 };
 
 void AppendNumber(std::string* out, double d) {
@@ -296,9 +304,10 @@ void AppendNumber(std::string* out, double d) {
 
 }  // namespace
 
-StatusOr<JsonValue> ParseJson(std::string_view text, const std::string& source) {
+StatusOr<JsonValue> ParseJson(std::string_view text, const std::string& source,
+                              const JsonLimits& limits) {
   JsonValue v;
-  Parser p(text, source);
+  Parser p(text, source, limits);
   SLM_RETURN_IF_ERROR(p.Parse(&v));
   return v;
 }

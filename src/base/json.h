@@ -76,8 +76,18 @@ class JsonValue {
 
 const char* JsonTypeName(JsonValue::Type t);
 
-// Parses a whole document (trailing whitespace only). `source` names it in errors.
-StatusOr<JsonValue> ParseJson(std::string_view text, const std::string& source = "json");
+// Resource ceilings for ParseJson. Each value costs sizeof(JsonValue) (96
+// bytes) and takes as little as 2 input bytes ("0,"), so without a ceiling a
+// 100 MB safetensors header of "[0,0,...]" would build a ~4.8 GB tree.
+// Llama 3's tokenizer.json has ~0.4 M values.
+struct JsonLimits {
+  size_t max_values = size_t{1} << 22;  // values of any kind, containers included
+};
+
+// Parses a whole document (trailing whitespace only). `source` names it in
+// errors. More than limits.max_values values -> ResourceExhausted.
+StatusOr<JsonValue> ParseJson(std::string_view text, const std::string& source = "json",
+                              const JsonLimits& limits = {});
 
 // Appends s as a JSON string literal (quoted, escaped) to *out.
 void AppendJsonString(std::string* out, std::string_view s);

@@ -244,5 +244,27 @@ TEST(Hostile, JsonDepthBound) {
   EXPECT_FALSE(deep.ok());
 }
 
+// JSON value ceiling (JsonLimits): refused with ResourceExhausted once the
+// count passes the limit, before the tree grows further; the default admits
+// a real tokenizer.json.
+TEST(Hostile, JsonValueCeiling) {
+  std::string many = "[";
+  for (int i = 0; i < 1000; ++i) many += "0,";
+  many += "0]";
+  auto ok = ParseJson(many, "many.json", JsonLimits{.max_values = 1001 + 1});
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+  auto over = ParseJson(many, "many.json", JsonLimits{.max_values = 1001});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), StatusCode::kResourceExhausted) << over.status().ToString();
+  EXPECT_NE(over.status().message().find("more than 1001 values"), std::string::npos)
+      << over.status().ToString();
+  const std::string path = test::ModelPath("gpt2-tokenizer.json");
+  ASSERT_FALSE(path.empty());
+  auto text = ReadFileToString(path);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto real = ParseJson(*text, path);
+  EXPECT_TRUE(real.ok()) << real.status().ToString();
+}
+
 }  // namespace
 }  // namespace slm
