@@ -11,7 +11,7 @@ jobs="$(nproc)"
 
 # The wasm build comes first: the native Determinism.WasmSimd128AndScalarMatchNativeScalar
 # test runs build/wasm/src/slm_determinism_wasm.wasm under node:wasi.
-echo "== wasm32-wasi + SIMD128 (runtime library, CLI and the determinism program)"
+echo "== wasm32-wasi + SIMD128 (runtime library, reactor modules and the determinism program)"
 cmake --preset wasm >/dev/null
 cmake --build --preset wasm -j"$jobs"
 
