@@ -6,9 +6,9 @@
 // Decode is a prompt of --prompt tokens, then --tokens greedy steps (as in
 // ../shared/notes/peers-baseline.md); prefill times a 128-token prompt.
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "../../tests/wasm/determinism_cases.h"
@@ -20,16 +20,22 @@ int main(int argc, char** argv) {
   int threads = 1, prompt = 16, tokens = 128;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string f = argv[i], v = argv[i + 1];
-    if (f == "--shape") shape = v;
-    else if (f == "--type") type = v;
-    else if (f == "--threads") threads = std::stoi(v);
-    else if (f == "--kernels") kernels = v;
-    else if (f == "--prompt") prompt = std::stoi(v);
-    else if (f == "--tokens") tokens = std::stoi(v);
+    if (f == "--shape")
+      shape = v;
+    else if (f == "--type")
+      type = v;
+    else if (f == "--threads")
+      threads = std::stoi(v);
+    else if (f == "--kernels")
+      kernels = v;
+    else if (f == "--prompt")
+      prompt = std::stoi(v);
+    else if (f == "--tokens")
+      tokens = std::stoi(v);
   }
-  ModelConfig c = shape == "s15m"    ? determinism::Config(288, 768, 6, 6, 6, 32000, 512)
+  ModelConfig c = shape == "s15m"      ? determinism::Config(288, 768, 6, 6, 6, 32000, 512)
                   : shape == "rand256" ? determinism::Rand256Config()
-                                      : determinism::Config(768, 2048, 12, 12, 12, 32000, 512);
+                                       : determinism::Config(768, 2048, 12, 12, 12, 32000, 512);
   DType t;
   if (!ParseDType(type, &t)) return 2;
   const auto tensors = determinism::Quantize(determinism::RandomTensors(c, 1, 0.02f), t);

@@ -5,9 +5,9 @@
 //   matmul_lab [--rows 2048] [--in 768]
 // Variants under study live here as extra tables/functions; only the winner
 // moves to src/kernels/<isa>/ with its test.
-#include <ctime>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
   }
   const KernelTable* tables[4];
   const int n_tables = AvailableKernelTables(tables, 4);
-  for (DType t : {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
+  for (DType t :
+       {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
     WeightFormat f;
     WeightFormatOf(t, &f);
     for (int32_t rows : {256, 32768}) {
@@ -84,9 +85,10 @@ int main(int argc, char** argv) {
             s = static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC;
           } while (s < 0.3);
           const double per = s / reps;
-          std::printf("%-5s %-8s rows %6d n_tok %2d: %s %8.1f us  %6.1f GB/s weights  %7.1f Gop/s\n",
-                      DTypeName(t), k.name, rows, n_tok, same ? "ok  " : "DIFF", per * 1e6,
-                      b.w.size() / per / 1e9, 2.0 * rows * in * n_tok / per / 1e9);
+          std::printf(
+              "%-5s %-8s rows %6d n_tok %2d: %s %8.1f us  %6.1f GB/s weights  %7.1f Gop/s\n",
+              DTypeName(t), k.name, rows, n_tok, same ? "ok  " : "DIFF", per * 1e6,
+              b.w.size() / per / 1e9, 2.0 * rows * in * n_tok / per / 1e9);
         }
       }
     }

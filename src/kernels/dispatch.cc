@@ -93,13 +93,27 @@ const char* KernelSelectionNote() { return Chosen().note.c_str(); }
 
 bool WeightFormatOf(DType t, WeightFormat* f) {
   switch (t) {
-    case DType::kF32: *f = WeightFormat::kF32; return true;
-    case DType::kF16: *f = WeightFormat::kF16; return true;
-    case DType::kBF16: *f = WeightFormat::kBF16; return true;
-    case DType::kQ8_0: *f = WeightFormat::kQ8_0; return true;
-    case DType::kQ4_0: *f = WeightFormat::kQ4_0; return true;
-    case DType::kQ4_K: *f = WeightFormat::kQ4_K; return true;
-    case DType::kQ6_K: *f = WeightFormat::kQ6_K; return true;
+    case DType::kF32:
+      *f = WeightFormat::kF32;
+      return true;
+    case DType::kF16:
+      *f = WeightFormat::kF16;
+      return true;
+    case DType::kBF16:
+      *f = WeightFormat::kBF16;
+      return true;
+    case DType::kQ8_0:
+      *f = WeightFormat::kQ8_0;
+      return true;
+    case DType::kQ4_0:
+      *f = WeightFormat::kQ4_0;
+      return true;
+    case DType::kQ4_K:
+      *f = WeightFormat::kQ4_K;
+      return true;
+    case DType::kQ6_K:
+      *f = WeightFormat::kQ6_K;
+      return true;
   }
   return false;
 }
@@ -107,18 +121,24 @@ bool WeightFormatOf(DType t, WeightFormat* f) {
 ActFormat ActFormatOf(WeightFormat f) {
   switch (f) {
     case WeightFormat::kQ8_0:
-    case WeightFormat::kQ4_0: return ActFormat::kQ8x32;
+    case WeightFormat::kQ4_0:
+      return ActFormat::kQ8x32;
     case WeightFormat::kQ4_K:
-    case WeightFormat::kQ6_K: return ActFormat::kQ8x256;
-    default: return ActFormat::kF32;
+    case WeightFormat::kQ6_K:
+      return ActFormat::kQ8x256;
+    default:
+      return ActFormat::kF32;
   }
 }
 
 int64_t ActBytes(ActFormat a, int32_t n) {
   switch (a) {
-    case ActFormat::kQ8x32: return int64_t{n} / 32 * int64_t{sizeof(ActQ8x32)};
-    case ActFormat::kQ8x256: return int64_t{n} / 256 * int64_t{sizeof(ActQ8x256)};
-    case ActFormat::kF32: break;
+    case ActFormat::kQ8x32:
+      return int64_t{n} / 32 * int64_t{sizeof(ActQ8x32)};
+    case ActFormat::kQ8x256:
+      return int64_t{n} / 256 * int64_t{sizeof(ActQ8x256)};
+    case ActFormat::kF32:
+      break;
   }
   return int64_t{n} * 4;
 }

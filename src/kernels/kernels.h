@@ -104,8 +104,8 @@ struct KernelTable {
   // out[n] = rmsnorm(x[n]) * w[n]; out may alias x.
   void (*rmsnorm)(float* out, const float* x, const float* w, int32_t n, float eps);
   // In place on v[n_heads * head_dim]; cos_t/sin_t are [head_dim / 2] for this position.
-  void (*rope)(float* v, int32_t n_heads, int32_t head_dim, const float* cos_t,
-               const float* sin_t, RopeStyle style);
+  void (*rope)(float* v, int32_t n_heads, int32_t head_dim, const float* cos_t, const float* sin_t,
+               RopeStyle style);
   // In place on x[n], n >= 1.
   void (*softmax)(float* x, int32_t n);
   // gate[n] = silu(gate[n]) * up[n].

@@ -38,13 +38,18 @@ class TensorIndex {
       return Unsupported("tensor " + name + " is " + DTypeName(t->dtype) +
                          "; the forward pass multiplies f32, f16, bf16, q8_0, q4_0, q4_k, q6_k");
     }
-    const uint32_t align = t->dtype == DType::kF32 ? 4 : (t->dtype == DType::kF16 ||
-                                                          t->dtype == DType::kBF16) ? 2 : 1;
+    const uint32_t align = t->dtype == DType::kF32                                 ? 4
+                           : (t->dtype == DType::kF16 || t->dtype == DType::kBF16) ? 2
+                                                                                   : 1;
     SLM_RETURN_IF_ERROR(CheckBytes(*t, align));
     uint64_t row_bytes = 0;
     DTypeBytes(t->dtype, static_cast<uint64_t>(shape[1]), &row_bytes);  // checked by CheckBytes
-    *out = WeightView{t->dtype, f, t->bytes().data(), static_cast<int32_t>(shape[0]),
-                      static_cast<int32_t>(shape[1]), static_cast<int64_t>(row_bytes)};
+    *out = WeightView{t->dtype,
+                      f,
+                      t->bytes().data(),
+                      static_cast<int32_t>(shape[0]),
+                      static_cast<int32_t>(shape[1]),
+                      static_cast<int64_t>(row_bytes)};
     return Status::Ok();
   }
 
@@ -67,8 +72,8 @@ class TensorIndex {
     uint64_t n = 0, bytes = 0, row_bytes = 0;
     if (!ShapeElements(t.shape, &n) || !DTypeBytes(t.dtype, n, &bytes) ||
         !DTypeBytes(t.dtype, static_cast<uint64_t>(t.shape.back()), &row_bytes)) {
-      return FormatError("tensor " + name + ": shape " + ShapeString(t.shape) +
-                         " is not whole " + DTypeName(t.dtype) + " rows or overflows");
+      return FormatError("tensor " + name + ": shape " + ShapeString(t.shape) + " is not whole " +
+                         DTypeName(t.dtype) + " rows or overflows");
     }
     std::span<const uint8_t> data = t.bytes();
     if (data.size() != bytes) {

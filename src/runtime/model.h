@@ -29,18 +29,18 @@ struct WeightView {
 };
 
 struct LayerWeights {
-  const float* attn_norm;    // [dim]
-  WeightView wq;             // [q_dim, dim]
-  WeightView wk;             // [kv_dim, dim]
-  WeightView wv;             // [kv_dim, dim]
-  const float* bq = nullptr; // [q_dim]   (qkv_bias only)
-  const float* bk = nullptr; // [kv_dim]
-  const float* bv = nullptr; // [kv_dim]
-  WeightView wo;             // [dim, q_dim]
-  const float* ffn_norm;     // [dim]
-  WeightView w_gate;         // [hidden, dim]  (llama2.c w1)
-  WeightView w_up;           // [hidden, dim]  (w3)
-  WeightView w_down;         // [dim, hidden]  (w2)
+  const float* attn_norm;     // [dim]
+  WeightView wq;              // [q_dim, dim]
+  WeightView wk;              // [kv_dim, dim]
+  WeightView wv;              // [kv_dim, dim]
+  const float* bq = nullptr;  // [q_dim]   (qkv_bias only)
+  const float* bk = nullptr;  // [kv_dim]
+  const float* bv = nullptr;  // [kv_dim]
+  WeightView wo;              // [dim, q_dim]
+  const float* ffn_norm;      // [dim]
+  WeightView w_gate;          // [hidden, dim]  (llama2.c w1)
+  WeightView w_up;            // [hidden, dim]  (w3)
+  WeightView w_down;          // [dim, hidden]  (w2)
 };
 
 class Model {

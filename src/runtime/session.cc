@@ -150,13 +150,14 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
       uint8_t* buf = is32 ? act32_.data() : act256_.data();
       if (quantized[static_cast<int>(a)] != j.x) {
         const QuantizeActFn q = is32 ? k_.quantize_q8x32 : k_.quantize_q8x256;
-        for (int32_t t = 0; t < n_tok; ++t) q(j.x + static_cast<int64_t>(t) * in, buf + t * stride, in);
+        for (int32_t t = 0; t < n_tok; ++t)
+          q(j.x + static_cast<int64_t>(t) * in, buf + t * stride, in);
         quantized[static_cast<int>(a)] = j.x;
       }
       x = buf;
     }
-    ctx.p[ctx.n_jobs++] = {k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x,
-                           stride};
+    ctx.p[ctx.n_jobs++] = {
+        k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x, stride};
   }
   ctx.n_tok = n_tok;
   pool_.Run(
@@ -166,7 +167,8 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
           const Prepared& p = c.p[j];
           int32_t r0, r1;
           ThreadPool::Split(p.w->rows, i, n, 16, &r0, &r1);
-          if (r0 < r1) p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
+          if (r0 < r1)
+            p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
         }
       },
       &ctx);
@@ -225,7 +227,8 @@ void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
     float* v = value_cache_.data() + layer_off + static_cast<size_t>(pos0) * kv_dim;
 
     // Attention block.
-    for (int32_t t = 0; t < n; ++t) k_.rmsnorm(xb + t * dim, x + t * dim, w.attn_norm, dim, c.norm_eps);
+    for (int32_t t = 0; t < n; ++t)
+      k_.rmsnorm(xb + t * dim, x + t * dim, w.attn_norm, dim, c.norm_eps);
     MatMuls({{&w.wq, q, q_dim, xb}, {&w.wk, k, kv_dim, xb}, {&w.wv, v, kv_dim, xb}}, n);
     for (int32_t t = 0; t < n; ++t) {
       float* qt = q + t * q_dim;
@@ -245,7 +248,8 @@ void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
     for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
 
     // Feed-forward block (SwiGLU).
-    for (int32_t t = 0; t < n; ++t) k_.rmsnorm(xb + t * dim, x + t * dim, w.ffn_norm, dim, c.norm_eps);
+    for (int32_t t = 0; t < n; ++t)
+      k_.rmsnorm(xb + t * dim, x + t * dim, w.ffn_norm, dim, c.norm_eps);
     MatMuls({{&w.w_gate, hb, hidden, xb}, {&w.w_up, hb2, hidden, xb}}, n);
     for (int32_t t = 0; t < n; ++t) k_.swiglu(hb + t * hidden, hb2 + t * hidden, hidden);
     MatMuls({{&w.w_down, xb, dim, hb}}, n);

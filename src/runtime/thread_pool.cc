@@ -55,8 +55,8 @@ bool SpinFor(Done done) {
 
 struct ThreadPool::Shared {
   std::mutex mu;
-  std::condition_variable wake;   // workers: a new generation (or stop)
-  std::condition_variable done;   // caller: pending reached 0
+  std::condition_variable wake;  // workers: a new generation (or stop)
+  std::condition_variable done;  // caller: pending reached 0
   std::atomic<uint32_t> generation{0};
   std::atomic<int32_t> pending{0};
   std::atomic<bool> stop{false};

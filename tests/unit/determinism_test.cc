@@ -37,7 +37,8 @@ std::vector<Base> Bases() {
     EXPECT_TRUE(b.ok()) << b.status().ToString();
     // Owned copies: the bundle's tensors may view its mapped file, which
     // closes with the bundle.
-    if (b.ok()) out.push_back({"stories260K", b->config, determinism::Quantize(b->tensors, DType::kF32)});
+    if (b.ok())
+      out.push_back({"stories260K", b->config, determinism::Quantize(b->tensors, DType::kF32)});
   }
   const ModelConfig c = determinism::Rand256Config();
   out.push_back({"rand256", c, determinism::RandomTensors(c, 42, 0.05f)});
@@ -116,8 +117,8 @@ TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
            << " (or set SLM_WASM_DETERMINISM to its path)";
   }
   std::string out;
-  const std::string cmd = "node --no-warnings " + test::SourceDir() + "/tests/wasm/run.mjs " + wasm + " " +
-                          test::ModelsDir();
+  const std::string cmd = "node --no-warnings " + test::SourceDir() + "/tests/wasm/run.mjs " +
+                          wasm + " " + test::ModelsDir();
   ASSERT_EQ(test::RunCommand(cmd, &out, true), 0) << cmd << "\n" << out;
   std::istringstream in(out);
   std::string model, format, table, digest;

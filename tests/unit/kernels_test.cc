@@ -4,6 +4,8 @@
 // matmuls against a float64 product of the dequantized operands, with a named
 // error budget per format (two-sided: a result that became exact is a change
 // to explain too).
+#include "kernels/kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "base/prng.h"
-#include "kernels/kernels.h"
 #include "quant/quant.h"
 
 namespace slm {
@@ -47,10 +48,10 @@ const std::vector<FormatCase>& Cases() {
 }
 
 struct Operands {
-  std::vector<uint8_t> w;       // rows x in, in dtype
-  std::vector<float> w_deq;     // dequantized
-  std::vector<float> x;         // n_tok x in
-  std::vector<uint8_t> act;     // quantized activations (or f32 bytes)
+  std::vector<uint8_t> w;    // rows x in, in dtype
+  std::vector<float> w_deq;  // dequantized
+  std::vector<float> x;      // n_tok x in
+  std::vector<uint8_t> act;  // quantized activations (or f32 bytes)
   int64_t row_bytes, act_stride;
 };
 
@@ -65,7 +66,8 @@ Operands Make(const KernelTable& k, DType t, int32_t rows, int32_t in, int32_t n
   o.w_deq.resize(wf.size());
   for (int32_t r = 0; r < rows; ++r) {
     quant::QuantizeRow(t, {wf.data() + r * in, static_cast<size_t>(in)}, {o.w.data() + r * rb, rb});
-    quant::DequantizeRow(t, {o.w.data() + r * rb, rb}, {o.w_deq.data() + r * in, static_cast<size_t>(in)});
+    quant::DequantizeRow(t, {o.w.data() + r * rb, rb},
+                         {o.w_deq.data() + r * in, static_cast<size_t>(in)});
   }
   o.x = Random(static_cast<size_t>(n_tok) * in, seed + 1, 2.0f);
   WeightFormat f;
@@ -83,8 +85,8 @@ Operands Make(const KernelTable& k, DType t, int32_t rows, int32_t in, int32_t n
   return o;
 }
 
-std::vector<float> RunMatMul(const KernelTable& k, DType t, const Operands& o, int32_t rows, int32_t in,
-                       int32_t n_tok, int32_t r0, int32_t r1) {
+std::vector<float> RunMatMul(const KernelTable& k, DType t, const Operands& o, int32_t rows,
+                             int32_t in, int32_t n_tok, int32_t r0, int32_t r1) {
   WeightFormat f;
   WeightFormatOf(t, &f);
   std::vector<float> y(static_cast<size_t>(n_tok) * rows, -777.0f);
@@ -149,8 +151,10 @@ TEST(KernelsAllIsas, ElementwiseKernelsAreBitIdenticalToScalar) {
       auto q = Random(n_heads * head_dim, 1), kc = Random(n_pos * kv_dim, 2),
            vc = Random(n_pos * kv_dim, 3);
       std::vector<float> o0(n_heads * head_dim), o1(o0.size()), sc(n_pos);
-      s.attention(o0.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv, head_dim);
-      k.attention(o1.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv, head_dim);
+      s.attention(o0.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv,
+                  head_dim);
+      k.attention(o1.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv,
+                  head_dim);
       EXPECT_EQ(std::memcmp(o0.data(), o1.data(), o0.size() * 4), 0) << k.name;
     }
   }

@@ -157,8 +157,8 @@ inline std::vector<float> RunLogits(const Model& m, SessionOptions o, bool stepw
 }
 
 inline std::string BitsDigest(const std::vector<float>& v) {
-  return DigestHex(Sha256Of(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float))));
+  return DigestHex(Sha256Of(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(v.data()),
+                                                     v.size() * sizeof(float))));
 }
 
 }  // namespace slm::determinism

@@ -26,8 +26,8 @@ float Dot(const float* a, const float* b, int32_t n) {
 }
 
 void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in) {
-  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0,
-            in, 0, out, 1);
+  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0, in,
+            0, out, 1);
 }
 
 void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps) {
@@ -35,7 +35,8 @@ void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps) {
   const __m256 vinv = _mm256_set1_ps(inv);
   int32_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+    const __m256 v =
+        _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
     _mm256_storeu_ps(out + i, v);
   }
   for (; i < n; ++i) out[i] = w[i] * (x[i] * inv);

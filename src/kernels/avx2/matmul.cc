@@ -49,7 +49,9 @@ inline __m256i LaneSums(__m256i w, __m256i a) {
 
 struct WidenF32 {
   static constexpr int kBytes = 4;
-  static __m256 Load8(const uint8_t* p) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
+  static __m256 Load8(const uint8_t* p) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+  }
   static float One(const uint8_t* p) {
     float f;
     std::memcpy(&f, p, 4);
@@ -125,8 +127,8 @@ struct UnpackQ4_0 {
   static __m256i Codes(const uint8_t* blk) {
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
     const __m128i m = _mm_set1_epi8(0x0F);
-    const __m128i lo = _mm_and_si128(q, m);                       // values 0..15
-    const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);    // values 16..31
+    const __m128i lo = _mm_and_si128(q, m);                     // values 0..15
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);  // values 16..31
     return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
   }
 };
@@ -216,7 +218,8 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
       const __m256i qh = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(blk + offsetof(BlockQ6_K, qh) + 32 * h));
       __m256i q[4];
-      q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
+      q[0] =
+          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m2), 4));
       q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m2), 4));
       q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
@@ -225,12 +228,12 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
       for (int j = 0; j < 4; ++j) {
         const int c = 4 * h + j;  // 32-value chunk
-        const __m256i av =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 32 * c));
+        const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 32 * c));
         // (q - 32) * a = q * a - 32 * a, per pair of values (int16, no saturation).
         const __m256i p16 =
             _mm256_sub_epi16(_mm256_maddubs_epi16(q[j], av), _mm256_maddubs_epi16(k32, av));
-        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+        const __m256i s =
+            _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
         lanes = _mm256_add_epi32(lanes, _mm256_madd_epi16(p16, s));
       }
     }
@@ -243,23 +246,26 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
 }  // namespace
 
 #define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr)                                  \
-  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,   \
-            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                \
-    const int64_t row_bytes = (row_bytes_expr);                                                 \
-    int32_t r = r0;                                                                             \
-    if (n_tok == 1) {                                                                           \
-      for (; r + 4 <= r1; r += 4) TileFn<Arg, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0); \
-      for (; r < r1; ++r) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);   \
-      return;                                                                                   \
-    }                                                                                           \
-    for (; r + 2 <= r1; r += 2) {                                                               \
-      int32_t t = 0;                                                                            \
-      for (; t + 4 <= n_tok; t += 4) TileFn<Arg, 2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
+  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,     \
+            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                  \
+    const int64_t row_bytes = (row_bytes_expr);                                                   \
+    int32_t r = r0;                                                                               \
+    if (n_tok == 1) {                                                                             \
+      for (; r + 4 <= r1; r += 4)                                                                 \
+        TileFn<Arg, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);                      \
+      for (; r < r1; ++r) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);    \
+      return;                                                                                     \
+    }                                                                                             \
+    for (; r + 2 <= r1; r += 2) {                                                                 \
+      int32_t t = 0;                                                                              \
+      for (; t + 4 <= n_tok; t += 4)                                                              \
+        TileFn<Arg, 2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);                      \
       for (; t < n_tok; ++t) TileFn<Arg, 2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
-    }                                                                                           \
-    for (; r < r1; ++r) {                                                                       \
-      for (int32_t t = 0; t < n_tok; ++t) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
-    }                                                                                           \
+    }                                                                                             \
+    for (; r < r1; ++r) {                                                                         \
+      for (int32_t t = 0; t < n_tok; ++t)                                                         \
+        TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);                      \
+    }                                                                                             \
   }
 SLM_AVX2_TILED_MATMUL(MatMulF32, TileFloat, WidenF32, int64_t{in} * 4)
 SLM_AVX2_TILED_MATMUL(MatMulF16, TileFloat, WidenF16, int64_t{in} * 2)
@@ -272,7 +278,8 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
   for (int32_t r = r0; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t) y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
+    for (int32_t t = 0; t < n_tok; ++t)
+      y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
   }
 }
 
@@ -280,7 +287,8 @@ void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
   for (int32_t r = r0; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t) y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
+    for (int32_t t = 0; t < n_tok; ++t)
+      y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
   }
 }
 

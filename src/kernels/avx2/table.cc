@@ -9,12 +9,19 @@ namespace slm {
 const KernelTable& Avx2Kernels() {
   namespace a = kernels::avx2;
   namespace s = kernels::scalar;
-  static const KernelTable kTable = {
-      "avx2",        a::Dot,           a::Matvec,        a::RmsNorm,
-      s::Rope,       s::Softmax,       s::SwiGlu,        s::Add,
-      a::Attention,  s::QuantizeQ8x32, s::QuantizeQ8x256,
-      {a::MatMulF32, a::MatMulF16, a::MatMulBF16, a::MatMulQ8_0, a::MatMulQ4_0, a::MatMulQ4_K,
-       a::MatMulQ6_K}};
+  static const KernelTable kTable = {"avx2",
+                                     a::Dot,
+                                     a::Matvec,
+                                     a::RmsNorm,
+                                     s::Rope,
+                                     s::Softmax,
+                                     s::SwiGlu,
+                                     s::Add,
+                                     a::Attention,
+                                     s::QuantizeQ8x32,
+                                     s::QuantizeQ8x256,
+                                     {a::MatMulF32, a::MatMulF16, a::MatMulBF16, a::MatMulQ8_0,
+                                      a::MatMulQ4_0, a::MatMulQ4_K, a::MatMulQ6_K}};
   return kTable;
 }
 

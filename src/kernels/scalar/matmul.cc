@@ -50,8 +50,8 @@ inline void LaneSums(const int8_t* a, const int8_t* b, int32_t* p) {
 // Calls dot(row, act) for every (row, token) and stores it.
 template <typename RowDot>
 void ForRowsAndTokens(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes,
-                      const uint8_t* x, int64_t x_stride, int32_t r0, int32_t r1,
-                      int32_t n_tok, RowDot dot) {
+                      const uint8_t* x, int64_t x_stride, int32_t r0, int32_t r1, int32_t n_tok,
+                      RowDot dot) {
   for (int32_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * row_bytes;
     for (int32_t t = 0; t < n_tok; ++t) y[t * y_stride + r] = dot(row, x + t * x_stride);
@@ -223,7 +223,7 @@ void MatMulBF16(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 #define SLM_QUANT_MATMUL(Name, Block, DotFn, per_block)                                         \
   void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,   \
             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                \
-    ForRowsAndTokens(y, y_stride, w, int64_t{in} / (per_block) * int64_t{sizeof(Block)}, x,     \
+    ForRowsAndTokens(y, y_stride, w, int64_t{in} / (per_block)*int64_t{sizeof(Block)}, x,       \
                      x_stride, r0, r1, n_tok,                                                   \
                      [in](const uint8_t* row, const uint8_t* a) { return DotFn(row, a, in); }); \
   }

@@ -5,12 +5,19 @@ namespace slm {
 
 const KernelTable& ScalarKernels() {
   namespace s = kernels::scalar;
-  static const KernelTable kTable = {
-      "scalar",      s::Dot,       s::Matvec,         s::RmsNorm,
-      s::Rope,       s::Softmax,   s::SwiGlu,         s::Add,
-      s::Attention,  s::QuantizeQ8x32, s::QuantizeQ8x256,
-      {s::MatMulF32, s::MatMulF16, s::MatMulBF16, s::MatMulQ8_0, s::MatMulQ4_0, s::MatMulQ4_K,
-       s::MatMulQ6_K}};
+  static const KernelTable kTable = {"scalar",
+                                     s::Dot,
+                                     s::Matvec,
+                                     s::RmsNorm,
+                                     s::Rope,
+                                     s::Softmax,
+                                     s::SwiGlu,
+                                     s::Add,
+                                     s::Attention,
+                                     s::QuantizeQ8x32,
+                                     s::QuantizeQ8x256,
+                                     {s::MatMulF32, s::MatMulF16, s::MatMulBF16, s::MatMulQ8_0,
+                                      s::MatMulQ4_0, s::MatMulQ4_K, s::MatMulQ6_K}};
   return kTable;
 }
 

@@ -50,10 +50,12 @@ inline v128_t Load(const void* p) { return wasm_v128_load(p); }
 
 // Lane sums of 16 signed byte products: 4 int32 lanes, lane l = values 4l..4l+3.
 inline v128_t LaneSums16(v128_t w, v128_t a) {
-  const v128_t d0 = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), wasm_i16x8_extend_low_i8x16(a));
+  const v128_t d0 =
+      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), wasm_i16x8_extend_low_i8x16(a));
   const v128_t d1 =
       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w), wasm_i16x8_extend_high_i8x16(a));
-  return wasm_i32x4_add(wasm_i32x4_shuffle(d0, d1, 0, 2, 4, 6), wasm_i32x4_shuffle(d0, d1, 1, 3, 5, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(d0, d1, 0, 2, 4, 6),
+                        wasm_i32x4_shuffle(d0, d1, 1, 3, 5, 7));
 }
 
 // acc += splat(s) * float(p) for the 8 lanes of one 32-value chunk.
@@ -236,34 +238,35 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
 
 float Dot(const float* a, const float* b, int32_t n) {
   float y;
-  MatMulF32(&y, 0, reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), 0,
-            n, 0, 1, 1);
+  MatMulF32(&y, 0, reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), 0, n,
+            0, 1, 1);
   return y;
 }
 
 void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in) {
-  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0,
-            in, 0, out, 1);
+  MatMulF32(y, 0, reinterpret_cast<const uint8_t*>(w), reinterpret_cast<const uint8_t*>(x), 0, in,
+            0, out, 1);
 }
 
-#define SLM_SIMD128_TILED_MATMUL(Name, Tile, row_bytes_expr)                                     \
-  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,   \
-            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                \
-    const int64_t row_bytes = (row_bytes_expr);                                                 \
-    int32_t r = r0;                                                                             \
-    if (n_tok == 1) {                                                                           \
-      for (; r + 4 <= r1; r += 4) Tile<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0); \
-      for (; r < r1; ++r) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);         \
-      return;                                                                                   \
-    }                                                                                           \
-    for (; r + 2 <= r1; r += 2) {                                                               \
-      int32_t t = 0;                                                                            \
+#define SLM_SIMD128_TILED_MATMUL(Name, Tile, row_bytes_expr)                                       \
+  void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,      \
+            int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                   \
+    const int64_t row_bytes = (row_bytes_expr);                                                    \
+    int32_t r = r0;                                                                                \
+    if (n_tok == 1) {                                                                              \
+      for (; r + 4 <= r1; r += 4) Tile<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);    \
+      for (; r < r1; ++r) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);            \
+      return;                                                                                      \
+    }                                                                                              \
+    for (; r + 2 <= r1; r += 2) {                                                                  \
+      int32_t t = 0;                                                                               \
       for (; t + 4 <= n_tok; t += 4) Tile<2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
-      for (; t < n_tok; ++t) Tile<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);      \
-    }                                                                                           \
-    for (; r < r1; ++r) {                                                                       \
-      for (int32_t t = 0; t < n_tok; ++t) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t); \
-    }                                                                                           \
+      for (; t < n_tok; ++t) Tile<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);         \
+    }                                                                                              \
+    for (; r < r1; ++r) {                                                                          \
+      for (int32_t t = 0; t < n_tok; ++t)                                                          \
+        Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);                              \
+    }                                                                                              \
   }
 SLM_SIMD128_TILED_MATMUL(MatMulF32, TileF32, int64_t{in} * 4)
 SLM_SIMD128_TILED_MATMUL(MatMulQ8_0, TileQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)})

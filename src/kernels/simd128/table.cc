@@ -8,12 +8,19 @@ namespace slm {
 const KernelTable& Simd128Kernels() {
   namespace v = kernels::simd128;
   namespace s = kernels::scalar;
-  static const KernelTable kTable = {
-      "simd128",     v::Dot,           v::Matvec,        s::RmsNorm,
-      s::Rope,       s::Softmax,       s::SwiGlu,        s::Add,
-      s::Attention,  s::QuantizeQ8x32, s::QuantizeQ8x256,
-      {v::MatMulF32, s::MatMulF16, s::MatMulBF16, v::MatMulQ8_0, v::MatMulQ4_0, v::MatMulQ4_K,
-       v::MatMulQ6_K}};
+  static const KernelTable kTable = {"simd128",
+                                     v::Dot,
+                                     v::Matvec,
+                                     s::RmsNorm,
+                                     s::Rope,
+                                     s::Softmax,
+                                     s::SwiGlu,
+                                     s::Add,
+                                     s::Attention,
+                                     s::QuantizeQ8x32,
+                                     s::QuantizeQ8x256,
+                                     {v::MatMulF32, s::MatMulF16, s::MatMulBF16, v::MatMulQ8_0,
+                                      v::MatMulQ4_0, v::MatMulQ4_K, v::MatMulQ6_K}};
   return kTable;
 }
 
