@@ -27,8 +27,8 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -j"$jobs"
 
 echo "== bounded fuzzing (libFuzzer + ASan + UBSan, every parser; scripts/fuzz.sh)"
-# 15 targets x SLM_FUZZ_SECONDS (default 25 s) + the clang-19 build: ~8-10 min.
-scripts/fuzz.sh "${SLM_FUZZ_SECONDS:-25}"
+# 15 targets x SLM_FUZZ_SECONDS (default 20 s) = 5 min, + the clang-19 build (~3-5 min).
+scripts/fuzz.sh "${SLM_FUZZ_SECONDS:-20}"
 
 echo "== browser: web/slm.js under Node, the workbench in Chromium (tests/web)"
 scripts/setup.sh --browser
