@@ -95,7 +95,13 @@ void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, 
   int32_t k = 0;
   for (; k + 8 <= in; k += 8) {
     __m256 wv[R];
-    for (int i = 0; i < R; ++i) wv[i] = Widen::Load8(rows[i] + k * Widen::kBytes);
+    for (int i = 0; i < R; ++i) {
+      if (T == 1 && k % 16 == 0) {  // one prefetch per 64-byte line of f32 (two of f16)
+        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k * Widen::kBytes + 8 * row_bytes),
+                     _MM_HINT_T0);
+      }
+      wv[i] = Widen::Load8(rows[i] + k * Widen::kBytes);
+    }
     for (int j = 0; j < T; ++j) {
       const __m256 xv = _mm256_loadu_ps(xs[j] + k);
       for (int i = 0; i < R; ++i) acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(wv[i], xv));
@@ -145,6 +151,10 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
     float wd[R];
     for (int i = 0; i < R; ++i) {
       const uint8_t* blk = w + (r + i) * row_bytes + b * Unpack::kBlockBytes;
+      // Decode streams W once from DRAM: fetch 8 rows ahead (2 tiles). The
+      // kernel lab measured 3x on q8_0 rows of 768 (6 -> 19 GB/s); a prefetch
+      // past the matrix end is harmless (no fault, no result change).
+      if (T == 1) _mm_prefetch(reinterpret_cast<const char*>(blk + 8 * row_bytes), _MM_HINT_T0);
       wq[i] = Unpack::Codes(blk);
       wd[i] = F16(blk);
     }
