@@ -105,7 +105,10 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
   if (!tok.ok()) return tok.status();
   b.tokenizer = std::move(tok).value();
 
-  // Tensors: f32 stays a view; the rest is decoded to f32 (recorded in notes).
+  // Tensors: weight matrices keep their stored type and bytes (a view, no
+  // copy, no re-quantization): the runtime multiplies f16/bf16/q8_0/q4_0/q4_k/
+  // q6_k in place. Norms and biases (1-D), and matrices whose rows are not
+  // whole blocks, are decoded to f32, and the notes say which types were.
   std::set<std::string> converted;
   for (const GgufTensorInfo& ti : g->tensors()) {
     if (ti.name == "rope_freqs.weight") {
@@ -116,8 +119,12 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
     t.name = ti.name;
     t.shape.assign(ti.ne.rbegin(), ti.ne.rend());
     const DType type = static_cast<DType>(ti.ggml_type);
-    t.dtype = DType::kF32;
-    if (type == DType::kF32) {
+    DTypeInfo info;
+    GetDTypeInfo(ti.ggml_type, &info);  // checked by the GGUF reader
+    const bool keep = type == DType::kF32 ||
+                      (ti.ne.size() >= 2 && ti.ne[0] % info.block_size == 0);
+    if (keep) {
+      t.dtype = type;
       t.view = ti.data;
     } else {
       uint64_t n = 0;
@@ -125,6 +132,7 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
       std::vector<float> f;
       Status s = DequantizeToF32(type, ti.data, n, &f);
       if (!s.ok()) return s.WithContext(path + ": tensor '" + ti.name + "': ");
+      t.dtype = DType::kF32;
       t.owned.resize(f.size() * 4);
       if (!f.empty()) std::memcpy(t.owned.data(), f.data(), t.owned.size());  // 0-element tensor: no copy
       converted.insert(DTypeName(type));
@@ -143,7 +151,7 @@ StatusOr<ModelBundle> ImportGgufFile(std::unique_ptr<GgufFile> g) {
       if (!list.empty()) list += ", ";
       list += n;
     }
-    b.provenance.notes = list + " tensors dequantized to f32 on import";
+    b.provenance.notes = list + " norm/bias tensors (or rows not whole blocks) dequantized to f32 on import";
   }
   if (auto name = g->GetString("general.name"); name.ok()) b.metadata["general.name"] = *name;
   b.keep_alive.push_back(g->ReleaseFile());
