@@ -160,18 +160,28 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
         k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x, stride};
   }
   ctx.n_tok = n_tok;
-  pool_.Run(
-      [](void* v, int32_t i, int32_t n) {
-        const Ctx& c = *static_cast<const Ctx*>(v);
-        for (int32_t j = 0; j < c.n_jobs; ++j) {
-          const Prepared& p = c.p[j];
-          int32_t r0, r1;
-          ThreadPool::Split(p.w->rows, i, n, 16, &r0, &r1);
-          if (r0 < r1)
-            p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
-        }
-      },
-      &ctx);
+  auto task = [](void* v, int32_t i, int32_t n) {
+    const Ctx& c = *static_cast<const Ctx*>(v);
+    for (int32_t j = 0; j < c.n_jobs; ++j) {
+      const Prepared& p = c.p[j];
+      int32_t r0, r1;
+      ThreadPool::Split(p.w->rows, i, n, 16, &r0, &r1);
+      if (r0 < r1) p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
+    }
+  };
+  // Small products (tiny models, 1-D jobs) run on the calling thread: waking
+  // a worker costs more than the work, and far more when the other core is
+  // busy. Rows are independent, so the result is the same either way.
+  constexpr int64_t kMinParallelMacs = int64_t{1} << 17;
+  int64_t macs = 0;
+  for (int32_t j = 0; j < ctx.n_jobs; ++j) {
+    macs += static_cast<int64_t>(ctx.p[j].w->rows) * ctx.p[j].w->cols * n_tok;
+  }
+  if (macs < kMinParallelMacs) {
+    task(&ctx, 0, 1);
+  } else {
+    pool_.Run(task, &ctx);
+  }
 }
 
 void Session::AttentionBatch(int32_t layer, int32_t pos0, int32_t n) {
