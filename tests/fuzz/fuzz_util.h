@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -52,13 +53,15 @@ inline std::string ModelsDir() {
 // A per-process scratch directory (in /dev/shm when present: file-path-based
 // importers are fuzzed through real files).
 inline const std::string& ScratchDir() {
-  static const std::string dir = [] {
+  // Never destroyed, so the atexit handler can still read it.
+  static const std::string* dir = [] {
     std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    std::string d = base + "/slm_fuzz_" + std::to_string(getpid());
-    mkdir(d.c_str(), 0700);
+    auto* d = new std::string(base + "/slm_fuzz_" + std::to_string(getpid()));
+    mkdir(d->c_str(), 0700);
+    std::atexit([] { std::error_code ec; std::filesystem::remove_all(ScratchDir(), ec); });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 inline bool WriteFile(const std::string& path, std::string_view bytes) {
