@@ -27,7 +27,12 @@ void PrintTopHelp(FILE* out) {
                "slm %s: small language models, local and exactly reproducible\n\n"
                "usage: slm COMMAND [ARGS] (slm COMMAND --help for details)\n\ncommands:\n",
                SLM_VERSION);
-  for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.spec->name, c.spec->summary);
+  // One line per command: the summary's first line (slm COMMAND --help has the rest).
+  for (const Command& c : kCommands) {
+    std::string first(c.spec->summary);
+    first = first.substr(0, first.find('\n'));
+    std::fprintf(out, "  %-13s %s\n", c.spec->name, first.c_str());
+  }
 }
 
 int Main(int argc, char** argv) {
