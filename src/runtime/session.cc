@@ -182,6 +182,11 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
   } else {
     pool_.Run(task, &ctx);
   }
+  if (deltas_ == nullptr) return;
+  for (const MatMulJob& j : jobs) {
+    if (deltas_->HasMatMul(j.layer, j.slot))
+      deltas_->AddMatMul(j.layer, j.slot, j.y, j.y_stride, j.x, n_tok);
+  }
 }
 
 void Session::AttentionBatch(int32_t layer, int32_t pos0, int32_t n) {
@@ -227,7 +232,16 @@ void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
   float* hb2 = hb2_.data();
   float* att = att_.data();
 
-  for (int32_t t = 0; t < n; ++t) model_.Embed(ids[t], x + t * dim);
+  const WeightDeltas* d = deltas_;
+  // A 1-D weight: the deltas' replacement if any, else the base's.
+  auto vec = [d](const float* base, int32_t layer, VectorSlot slot) {
+    const float* v = d != nullptr ? d->Vector(layer, slot) : nullptr;
+    return v != nullptr ? v : base;
+  };
+  for (int32_t t = 0; t < n; ++t) {
+    model_.Embed(ids[t], x + t * dim);
+    if (d != nullptr) d->AddEmbedding(ids[t], x + t * dim);
+  }
 
   for (int32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = model_.layer(l);
@@ -238,15 +252,19 @@ void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
 
     // Attention block.
     for (int32_t t = 0; t < n; ++t)
-      k_.rmsnorm(xb + t * dim, x + t * dim, w.attn_norm, dim, c.norm_eps);
-    MatMuls({{&w.wq, q, q_dim, xb}, {&w.wk, k, kv_dim, xb}, {&w.wv, v, kv_dim, xb}}, n);
+      k_.rmsnorm(xb + t * dim, x + t * dim, vec(w.attn_norm, l, VectorSlot::kAttnNorm), dim,
+                 c.norm_eps);
+    MatMuls({{&w.wq, q, q_dim, xb, l, MatrixSlot::kQ},
+             {&w.wk, k, kv_dim, xb, l, MatrixSlot::kK},
+             {&w.wv, v, kv_dim, xb, l, MatrixSlot::kV}},
+            n);
     for (int32_t t = 0; t < n; ++t) {
       float* qt = q + t * q_dim;
       float* kt = k + t * kv_dim;
       if (c.qkv_bias) {
-        k_.add(qt, w.bq, q_dim);
-        k_.add(kt, w.bk, kv_dim);
-        k_.add(v + t * kv_dim, w.bv, kv_dim);
+        k_.add(qt, vec(w.bq, l, VectorSlot::kBq), q_dim);
+        k_.add(kt, vec(w.bk, l, VectorSlot::kBk), kv_dim);
+        k_.add(v + t * kv_dim, vec(w.bv, l, VectorSlot::kBv), kv_dim);
       }
       const float* cos_t = rope_cos_.data() + static_cast<size_t>(pos0 + t) * half;
       const float* sin_t = rope_sin_.data() + static_cast<size_t>(pos0 + t) * half;
@@ -254,23 +272,27 @@ void Session::Forward(const int32_t* ids, int32_t n, bool want_logits) {
       k_.rope(kt, c.n_kv_heads, c.head_dim, cos_t, sin_t, c.rope_style);
     }
     AttentionBatch(l, pos0, n);
-    MatMuls({{&w.wo, xb, dim, att}}, n);
+    MatMuls({{&w.wo, xb, dim, att, l, MatrixSlot::kO}}, n);
     for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
 
     // Feed-forward block (SwiGLU).
     for (int32_t t = 0; t < n; ++t)
-      k_.rmsnorm(xb + t * dim, x + t * dim, w.ffn_norm, dim, c.norm_eps);
-    MatMuls({{&w.w_gate, hb, hidden, xb}, {&w.w_up, hb2, hidden, xb}}, n);
+      k_.rmsnorm(xb + t * dim, x + t * dim, vec(w.ffn_norm, l, VectorSlot::kFfnNorm), dim,
+                 c.norm_eps);
+    MatMuls({{&w.w_gate, hb, hidden, xb, l, MatrixSlot::kGate},
+             {&w.w_up, hb2, hidden, xb, l, MatrixSlot::kUp}},
+            n);
     for (int32_t t = 0; t < n; ++t) k_.swiglu(hb + t * hidden, hb2 + t * hidden, hidden);
-    MatMuls({{&w.w_down, xb, dim, hb}}, n);
+    MatMuls({{&w.w_down, xb, dim, hb, l, MatrixSlot::kDown}}, n);
     for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
   }
 
   position_ = pos0 + n;
   if (want_logits) {
     float* last = x + (n - 1) * dim;
-    k_.rmsnorm(last, last, model_.output_norm(), dim, c.norm_eps);
-    MatMuls({{&model_.output(), logits_.data(), c.vocab_size, last}}, 1);
+    k_.rmsnorm(last, last, vec(model_.output_norm(), -1, VectorSlot::kOutputNorm), dim,
+               c.norm_eps);
+    MatMuls({{&model_.output(), logits_.data(), c.vocab_size, last, -1, MatrixSlot::kOutput}}, 1);
     has_logits_ = true;
   }
 }

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "kernels/kernels.h"
+#include "runtime/deltas.h"
 #include "runtime/model.h"
 #include "runtime/thread_pool.h"
 
@@ -55,6 +56,12 @@ class Session {
   const KernelTable& kernels() const { return k_; }
   void Reset();  // back to position 0 (cache contents are simply overwritten later)
   const Model& model() const { return model_; }
+  // Attaches runtime weight deltas (adapters; runtime/deltas.h), or detaches
+  // them with nullptr. `d` must outlive the session or the next SetDeltas.
+  // Takes effect from the next token run: K/V already cached were computed
+  // under the previous deltas, so callers normally Reset() too.
+  void SetDeltas(const WeightDeltas* d) { deltas_ = d; }
+  const WeightDeltas* deltas() const { return deltas_; }
 
  private:
   // One Y = W X product over a batch (see MatMuls).
@@ -63,6 +70,8 @@ class Session {
     float* y;
     int64_t y_stride;  // floats between tokens' outputs
     const float* x;    // f32 activations [n_tok][w->cols]
+    int32_t layer;     // for the deltas: -1 for the output head
+    MatrixSlot slot;
   };
 
   Session(const Model& m, int32_t n_ctx, int32_t n_threads, const KernelTable& k);
@@ -80,6 +89,7 @@ class Session {
 
   const Model& model_;
   const KernelTable& k_;
+  const WeightDeltas* deltas_ = nullptr;
   ThreadPool pool_;
   int32_t n_ctx_;
   int32_t position_ = 0;
