@@ -1,0 +1,83 @@
+#include "adapter/load.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "adapter/adapter_package.h"
+#include "base/file.h"
+#include "package/format.h"
+
+namespace slm {
+
+StatusOr<AdapterSpec> ParseAdapterSpec(const std::string& arg) {
+  AdapterSpec s;
+  s.path = arg;
+  const size_t colon = arg.rfind(':');
+  if (colon != std::string::npos && colon + 1 < arg.size()) {
+    const std::string tail = arg.substr(colon + 1);
+    char* end = nullptr;
+    const double v = std::strtod(tail.c_str(), &end);
+    if (end != nullptr && *end == '\0') {
+      if (!std::isfinite(v) || std::fabs(v) > 1e30) {
+        return InvalidArgument("--adapter '" + arg + "': scale '" + tail +
+                               "' is not a finite number");
+      }
+      s.path = arg.substr(0, colon);
+      s.scale = static_cast<float>(v);
+    }
+  }
+  if (s.path.empty()) return InvalidArgument("--adapter '" + arg + "': empty path");
+  return s;
+}
+
+StatusOr<LoadedAdapter> LoadAdapter(const std::string& path, const Package& base) {
+  (void)base;
+  LoadedAdapter l;
+  l.path = path;
+  if (IsDirectory(path)) {
+    if (!FileExists(path + "/adapter_config.json")) {
+      return InvalidArgument(path +
+                             ": a directory without adapter_config.json (not a PEFT adapter)");
+    }
+    return Unsupported(path + ": PEFT LoRA folders are not supported by this build yet");
+  }
+  SLM_ASSIGN_OR_RETURN(auto f, MappedFile::Open(path));
+  auto bytes = f->bytes();
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
+    return Unsupported(path + ": llama.cpp LoRA GGUF adapters are not supported by this build yet");
+  }
+  if (bytes.size() >= 8 && std::memcmp(bytes.data(), pkg::kMagic, 8) == 0 &&
+      !IsAdapterPackage(bytes)) {
+    return InvalidArgument(path + ": is a model package (kind 0), not an adapter (kind 1)");
+  }
+  if (!IsAdapterPackage(bytes)) {
+    return InvalidArgument(path +
+                           ": not an adapter (expected an .slm adapter package, a PEFT folder "
+                           "with adapter_config.json or a llama.cpp LoRA GGUF)");
+  }
+  SLM_ASSIGN_OR_RETURN(AdapterFile af, ParseAdapterPackage(bytes, path));
+  l.adapter = std::move(af.adapter);
+  l.digest = af.digest;
+  l.bytes = af.bytes;
+  l.format = "slm";
+  return l;
+}
+
+StatusOr<std::unique_ptr<AdapterAssembly>> LoadAssembly(const Package& base,
+                                                        std::span<const AdapterSpec> specs,
+                                                        std::vector<LoadedAdapter>* loaded) {
+  std::vector<LoadedAdapter> all;
+  for (const AdapterSpec& s : specs) {
+    SLM_ASSIGN_OR_RETURN(LoadedAdapter l, LoadAdapter(s.path, base));
+    all.push_back(std::move(l));
+  }
+  std::vector<AssemblyEntry> entries;
+  for (size_t i = 0; i < all.size(); ++i)
+    entries.push_back({&all[i].adapter, all[i].digest, specs[i].scale});
+  SLM_ASSIGN_OR_RETURN(auto as, AdapterAssembly::Build(base, entries));
+  if (loaded) *loaded = std::move(all);
+  return as;
+}
+
+}  // namespace slm
