@@ -5,7 +5,10 @@
 #include <cstring>
 
 #include "adapter/adapter_package.h"
+#include "adapter/lora_gguf.h"
+#include "adapter/peft.h"
 #include "base/file.h"
+#include "import/gguf.h"
 #include "package/format.h"
 
 namespace slm {
@@ -31,21 +34,44 @@ StatusOr<AdapterSpec> ParseAdapterSpec(const std::string& arg) {
   return s;
 }
 
+namespace {
+
+// An imported adapter's identity: the digest and size of the package
+// SerializeAdapter would write for it.
+StatusOr<LoadedAdapter> Finish(LoadedAdapter l) {
+  SLM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, SerializeAdapter(l.adapter));
+  SLM_ASSIGN_OR_RETURN(l.digest, AdapterContentDigest(l.adapter));
+  l.bytes = bytes.size();
+  return l;
+}
+
+}  // namespace
+
 StatusOr<LoadedAdapter> LoadAdapter(const std::string& path, const Package& base) {
-  (void)base;
   LoadedAdapter l;
   l.path = path;
   if (IsDirectory(path)) {
-    if (!FileExists(path + "/adapter_config.json")) {
+    if (!IsPeftFolder(path)) {
       return InvalidArgument(path +
                              ": a directory without adapter_config.json (not a PEFT adapter)");
     }
-    return Unsupported(path + ": PEFT LoRA folders are not supported by this build yet");
+    SLM_ASSIGN_OR_RETURN(l.adapter, ImportPeft(path, base));
+    l.format = "peft";
+    return Finish(std::move(l));
   }
   SLM_ASSIGN_OR_RETURN(auto f, MappedFile::Open(path));
   auto bytes = f->bytes();
   if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
-    return Unsupported(path + ": llama.cpp LoRA GGUF adapters are not supported by this build yet");
+    SLM_ASSIGN_OR_RETURN(auto g, GgufFile::Open(path));
+    if (!IsLoraGguf(*g)) {
+      return InvalidArgument(path +
+                             ": a GGUF without general.type = adapter (a model, not a LoRA)");
+    }
+    g.reset();
+    f.reset();
+    SLM_ASSIGN_OR_RETURN(l.adapter, ImportLoraGguf(path, base));
+    l.format = "lora-gguf";
+    return Finish(std::move(l));
   }
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), pkg::kMagic, 8) == 0 &&
       !IsAdapterPackage(bytes)) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "adapter/assembly.h"
 #include "base/math.h"
 #include "base/sha256.h"
 
@@ -10,10 +11,25 @@ namespace slm::eval {
 
 std::string AssemblyChecksum(const std::string& package_digest,
                              const std::vector<AdapterRef>& adapters) {
-  std::string s = "slm assembly v0\n" + package_digest + "\n";
-  for (const AdapterRef& a : adapters)
-    s += a.digest + " " + JsonValue::Number(a.scale).Dump() + "\n";
-  return DigestHex(Sha256Of(s));
+  // The runtime's checksum (adapter/assembly.h): digests as bytes, scales as
+  // binary32 bits. Evidence stores hex digests and the scale as a number that
+  // round-trips the f32 the session used.
+  Digest base{};
+  std::vector<Digest> digests(adapters.size());
+  std::vector<float> scales;
+  bool ok = ParseDigestHex(package_digest, &base);
+  for (size_t i = 0; i < adapters.size(); ++i) {
+    ok = ok && ParseDigestHex(adapters[i].digest, &digests[i]);
+    scales.push_back(static_cast<float>(adapters[i].scale));
+  }
+  if (!ok) {
+    // Not hex digests (hand-written evidence): still a function of every input.
+    std::string s = "slm assembly (non-hex)\n" + package_digest + "\n";
+    for (const AdapterRef& a : adapters)
+      s += a.digest + " " + JsonValue::Number(a.scale).Dump() + "\n";
+    return DigestHex(Sha256Of(s));
+  }
+  return DigestHex(slm::AssemblyChecksum(base, digests, scales));
 }
 
 Fitness ComputeFitness(const std::vector<CaseResult>& cases, const Identity& id) {

@@ -24,10 +24,10 @@ namespace slm::eval {
 
 inline constexpr int kEvidenceSchemaVersion = 1;
 
-struct AdapterRef {  // issue 5 fills these; always empty for now
+struct AdapterRef {  // one applied adapter, in application order
   std::string digest;
-  double scale = 1;
-  uint64_t bytes = 0;
+  double scale = 1;     // the f32 scale, exactly
+  uint64_t bytes = 0;   // adapter package size
 };
 
 struct Identity {
@@ -110,9 +110,10 @@ struct Evidence {
   Timing timing;
 };
 
-// SHA-256 hex of "slm assembly v0\n" + package digest hex + "\n" + per
-// adapter "<digest hex> <scale, shortest round-trip>\n". Issue 5 owns the
-// real assembly checksum; this one already changes with any adapter or scale.
+// The assembly checksum (adapter/assembly.h: SHA-256 of "slm assembly
+// checksum v1", the base digest, the adapter count, then per adapter its
+// digest and its scale as binary32 bits), as hex. The same value the
+// runtime's AdapterAssembly::checksum() gives for these inputs.
 std::string AssemblyChecksum(const std::string& package_digest,
                              const std::vector<AdapterRef>& adapters);
 

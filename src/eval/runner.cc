@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "adapter/load.h"
 #include "base/math.h"
 #include "base/sha256.h"
 #include "base/utf8.h"
@@ -128,6 +129,7 @@ StatusOr<Evidence> RunEval(const EvalInputs& in,
   Identity& id = e.identity;
   id.package_digest = in.package->digest_hex();
   id.package_bytes = in.package->file_size();
+  id.adapters = in.adapters;
   id.assembly_checksum = AssemblyChecksum(id.package_digest, id.adapters);
   id.cases_digest = in.cases_digest;
   id.cases_total = static_cast<int64_t>(in.cases.size());
@@ -236,7 +238,17 @@ StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
   so.n_ctx = req.n_ctx;
   so.n_threads = req.n_threads;
   SLM_ASSIGN_OR_RETURN(auto session, Session::Create(*model, so));
+  std::vector<AdapterSpec> specs;
+  for (const auto& [path, scale] : req.adapters) specs.push_back({path, scale});
+  std::vector<LoadedAdapter> loaded;
+  std::unique_ptr<AdapterAssembly> assembly;
   EvalInputs in;
+  if (!specs.empty()) {
+    SLM_ASSIGN_OR_RETURN(assembly, LoadAssembly(pkg, specs, &loaded));
+    session->SetDeltas(assembly.get());
+    for (size_t i = 0; i < loaded.size(); ++i)
+      in.adapters.push_back({DigestHex(loaded[i].digest), specs[i].scale, loaded[i].bytes});
+  }
   in.package = &pkg;
   in.tokenizer = tok.get();
   in.session = session.get();

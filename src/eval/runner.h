@@ -36,6 +36,9 @@ struct EvalInputs {
   std::string cases_digest;                  // hex SHA-256 of the file bytes
   SamplerConfig sampling;                    // seed must be < 2^53 (stored as a JSON number)
   int32_t shard_index = 0, shard_count = 1;  // case i runs in shard i % shard_count
+  // The adapters the session computes with (already attached with
+  // Session::SetDeltas), in order; recorded in the identity.
+  std::vector<AdapterRef> adapters;
 };
 
 struct EvalProgress {
@@ -60,6 +63,8 @@ struct EvalRequest {
   int32_t n_ctx = 0;  // 0 = the model's
   int32_t n_threads =
       0;  // forward-pass threads, 0 = the runtime's default (results never depend on it)
+  // Adapters ("PATH" + scale), loaded with LoadAdapter and stacked in order.
+  std::vector<std::pair<std::string, float>> adapters;
 };
 StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
                                    const std::function<void(const EvalProgress&)>& progress,

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "adapter/load.h"
 #include "base/file.h"
 #include "base/sha256.h"
 #include "commands.h"
@@ -39,7 +40,9 @@ const CommandSpec kEvalSpec = {
      {"--ctx", "N", "context length in tokens (default: the model's)"},
      {"--threads", "N",
       "forward-pass threads (default: the runtime's; results never depend on it)"},
-     {"--adapter", "A[:S]", "apply an adapter with scale S (not implemented yet: issue 5)"},
+     {"--adapter", "PATH[:S]",
+      "apply an adapter with scale S (default 1); repeatable, stacks in order; recorded\n"
+      "                        in the evidence identity with the assembly checksum"},
      {"--quiet", nullptr, "no progress on stderr"}}};
 
 const CommandSpec kEvalCompareSpec = {
@@ -158,7 +161,6 @@ void PrintFitness(const eval::Evidence& e) {
 }  // namespace
 
 Status RunEval(const Args& a) {
-  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
   if (!a.Has("--cases")) return InvalidArgument("slm eval needs --cases CASES.jsonl");
   if (!a.Has("-o")) return InvalidArgument("slm eval needs -o EVIDENCE.json");
   eval::EvalRequest req;
@@ -183,6 +185,10 @@ Status RunEval(const Args& a) {
     return InvalidArgument("--threads " + std::to_string(threads) + ": expected 0..1024");
   }
   req.n_threads = static_cast<int32_t>(threads);
+  for (const std::string& v : a.GetAll("--adapter")) {
+    SLM_ASSIGN_OR_RETURN(AdapterSpec spec, ParseAdapterSpec(v));
+    req.adapters.push_back({spec.path, spec.scale});
+  }
   if (a.Has("--shard")) {
     SLM_ASSIGN_OR_RETURN(auto shard, ParseShard(a.Get("--shard")));
     req.shard_index = shard.first;

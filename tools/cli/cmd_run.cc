@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "adapter/load.h"
 #include "base/json.h"
 #include "base/file.h"
 #include "commands.h"
@@ -36,13 +37,19 @@ const CommandSpec kGenerateSpec = {
      {"--top-p", "P", "nucleus: keep the smallest set with mass >= P (default 1)"},
      {"--seed", "S", "PRNG seed for sampling (default 0)"},
      {"--ctx", "N", "context length in tokens (default: the model's)"},
+     {"--adapter", "PATH[:S]",
+      "apply an adapter (.slm adapter, PEFT folder or LoRA GGUF) with scale S (default 1);\n"
+      "                        repeatable: adapters stack in the order given"},
      {"--json", nullptr, "print one JSON object: prompt_ids, ids, text, diagnostics"}}};
 
 const CommandSpec kLogitsSpec = {
     "logits", "PKG --prompt-ids 1,2,3 [--json]",
     "Print the final position's logits (all of them) after running the prompt.", 1, 1,
     {{"--prompt-ids", "IDS", "prompt as comma-separated token ids (required)"},
-     {"--json", nullptr, "print {\"logits\": [...]} (shortest round-trip floats)"}}};
+     {"--adapter", "PATH[:S]", "apply an adapter with scale S (repeatable, stacks in order)"},
+     {"--json", nullptr,
+      "print {\"logits\": [...], \"assembly_checksum\", \"adapters\"} (shortest round-trip "
+      "floats)"}}};
 
 namespace {
 
@@ -58,6 +65,8 @@ struct Loaded {
   std::unique_ptr<Package> package;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<Model> model;
+  std::vector<LoadedAdapter> adapters;
+  std::unique_ptr<AdapterAssembly> assembly;  // null without --adapter
   std::unique_ptr<Session> session;
 };
 
@@ -74,7 +83,36 @@ StatusOr<Loaded> Load(const Args& a) {
   }
   so.n_ctx = static_cast<int32_t>(ctx);
   SLM_ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
+  std::vector<AdapterSpec> specs;
+  for (const std::string& v : a.GetAll("--adapter")) {
+    SLM_ASSIGN_OR_RETURN(AdapterSpec spec, ParseAdapterSpec(v));
+    specs.push_back(spec);
+  }
+  if (!specs.empty()) {
+    SLM_ASSIGN_OR_RETURN(l.assembly, LoadAssembly(*l.package, specs, &l.adapters));
+    l.session->SetDeltas(l.assembly.get());
+  }
   return l;
+}
+
+// The assembly checksum (the base alone when no adapter is given) and the
+// adapters in order, for --json diagnostics.
+void AddAssemblyJson(const Loaded& l, JsonValue* o) {
+  const Digest checksum =
+      l.assembly ? Digest(l.assembly->checksum()) : AssemblyChecksum(l.package->digest(), {}, {});
+  o->Set("assembly_checksum", JsonValue::String(DigestHex(checksum)));
+  JsonValue arr = JsonValue::Array();
+  for (size_t i = 0; i < l.adapters.size(); ++i) {
+    JsonValue e = JsonValue::Object();
+    e.Set("path", JsonValue::String(l.adapters[i].path));
+    e.Set("name", JsonValue::String(l.adapters[i].adapter.name));
+    e.Set("format", JsonValue::String(l.adapters[i].format));
+    e.Set("digest", JsonValue::String(DigestHex(l.adapters[i].digest)));
+    e.Set("scale", JsonValue::Number(l.assembly->scales()[i]));
+    e.Set("bytes", JsonValue::Number(static_cast<double>(l.adapters[i].bytes)));
+    arr.Append(std::move(e));
+  }
+  o->Set("adapters", std::move(arr));
 }
 
 StatusOr<std::vector<int32_t>> PromptIds(const Args& a, const Tokenizer& tok) {
@@ -162,6 +200,10 @@ Status RunGenerate(const Args& a) {
     std::printf("%s\n", tail.c_str());
     std::fprintf(stderr, "[%d prompt tokens, %d generated; prefill %.1f tok/s, decode %.1f tok/s]\n",
                  st.prompt_tokens, st.generated_tokens, st.prefill_tok_s, st.decode_tok_s);
+    if (l.assembly) {
+      std::fprintf(stderr, "[%zu adapter(s), assembly checksum %s]\n", l.adapters.size(),
+                   l.assembly->checksum_hex().c_str());
+    }
     return Status::Ok();
   }
   JsonValue o = JsonValue::Object();
@@ -175,6 +217,7 @@ Status RunGenerate(const Args& a) {
   d.Set("prompt_tokens", JsonValue::Number(st.prompt_tokens));
   d.Set("generated_tokens", JsonValue::Number(st.generated_tokens));
   d.Set("package_digest", JsonValue::String(l.package->digest_hex()));
+  AddAssemblyJson(l, &d);
   o.Set("diagnostics", std::move(d));
   std::printf("%s\n", o.Dump().c_str());
   return Status::Ok();
@@ -191,6 +234,7 @@ Status RunLogits(const Args& a) {
     JsonValue arr = JsonValue::Array();
     for (float v : logits) arr.Append(JsonValue::Number(v));
     o.Set("logits", std::move(arr));
+    AddAssemblyJson(l, &o);
     std::printf("%s\n", o.Dump().c_str());
     return Status::Ok();
   }

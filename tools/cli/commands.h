@@ -9,6 +9,7 @@ namespace slm::cli {
 extern const CommandSpec kConvertSpec, kInspectSpec, kValidateSpec, kTokenizeSpec,
     kGenerateSpec, kLogitsSpec, kEvalSpec, kEvalCompareSpec, kReleaseSpec, kEvidenceSpec;
 extern const CommandSpec kQuantizeSpec, kSynthSpec, kBenchSpec;  // cmd_quant.cc
+extern const CommandSpec kAdapterSpec;                            // cmd_adapter.cc
 
 Status RunConvert(const Args& a);
 Status RunInspect(const Args& a);
@@ -24,5 +25,6 @@ Status RunEvidence(const Args& a);  // evidence merge
 Status RunQuantize(const Args& a);
 Status RunSynth(const Args& a);
 Status RunBench(const Args& a);
+Status RunAdapter(const Args& a);  // adapter validate | inspect | merge | diff
 
 }  // namespace slm::cli

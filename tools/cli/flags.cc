@@ -38,6 +38,7 @@ StatusOr<Args> Args::Parse(const CommandSpec& spec, int argc, char** argv) {
       }
       if (f->value_name == nullptr) value = "1";
       a.values_[name] = value;
+      a.all_values_[name].push_back(value);
       continue;
     }
     a.positional_.push_back(arg);
@@ -59,6 +60,11 @@ StatusOr<Args> Args::Parse(const CommandSpec& spec, int argc, char** argv) {
 std::string Args::Get(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);
   return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 StatusOr<int64_t> Args::GetInt(const std::string& name, int64_t fallback) const {

@@ -34,6 +34,8 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
   std::string Get(const std::string& name, const std::string& fallback = "") const;
+  // Every value of a repeatable flag, in command-line order (Get returns the last).
+  std::vector<std::string> GetAll(const std::string& name) const;
   // Typed getters: InvalidArgument naming the flag and the bad value.
   StatusOr<int64_t> GetInt(const std::string& name, int64_t fallback) const;
   StatusOr<double> GetDouble(const std::string& name, double fallback) const;
@@ -42,6 +44,7 @@ class Args {
   bool help_ = false;
   std::vector<std::string> positional_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
 };
 
 std::string UsageText(const CommandSpec& spec);

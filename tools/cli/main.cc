@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {&kEvalSpec, RunEval},         {&kEvalCompareSpec, RunEvalCompare}, {&kReleaseSpec, RunRelease},
     {&kEvidenceSpec, RunEvidence},
     {&kQuantizeSpec, RunQuantize}, {&kSynthSpec, RunSynth},   {&kBenchSpec, RunBench},
+    {&kAdapterSpec, RunAdapter},
 };
 
 void PrintTopHelp(FILE* out) {
