@@ -126,7 +126,9 @@ class PackageParser {
                          Hex32(p_->flags_) + " are unknown to this reader (v1 knows none)");
     }
     if (p_->kind_ == pkg::kKindAdapter) {
-      return Unsupported(name_ + ": header at offset 16: kind 1 (adapter) packages are not supported yet");
+      return Unsupported(name_ +
+                         ": header at offset 16: kind 1: an adapter package, not a model (apply "
+                         "it with --adapter, read it with slm adapter inspect)");
     }
     if (p_->kind_ != pkg::kKindModel) {
       return r.ErrorAt(16, "kind " + std::to_string(p_->kind_) + ", expected 0 (model)");
