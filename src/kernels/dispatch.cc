@@ -1,6 +1,7 @@
 // Chooses the kernel table once (DESIGN.md principle 5): natively by cpuid
-// (AVX2 + FMA + F16C -> avx2, else scalar), in wasm builds the build target
-// (simd128). SLM_KERNELS=scalar|avx2|simd128 forces a table; a name this build
+// (AVX-512 F/BW/DQ/VL/VNNI -> avx512, AVX2 + FMA + F16C -> avx2, else scalar),
+// in wasm builds the build target (simd128).
+// SLM_KERNELS=scalar|avx2|avx512|simd128 forces a table; a name this build
 // or CPU cannot run falls back to the default and KernelSelectionNote() says
 // why. Also the format helpers of kernels.h.
 #include <cstdlib>
@@ -13,6 +14,9 @@ namespace slm {
 
 #if defined(__x86_64__) && defined(SLM_HAVE_AVX2)
 const KernelTable& Avx2Kernels();  // kernels/avx2/table.cc
+#endif
+#if defined(__x86_64__) && defined(SLM_HAVE_AVX512)
+const KernelTable& Avx512Kernels();  // kernels/avx512/table.cc
 #endif
 #if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
 const KernelTable& Simd128Kernels();  // kernels/simd128/table.cc
@@ -35,11 +39,24 @@ struct Choice {
 #endif
 }
 
+[[maybe_unused]] bool CpuHasAvx512() {
+#if defined(__x86_64__) && defined(SLM_HAVE_AVX512)
+  // The avx512 table also runs AVX2 kernels. __builtin_cpu_supports checks
+  // that the OS saves the ZMM state too.
+  return CpuHasAvx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
 // The best table for this build and CPU.
 const KernelTable* Best() {
 #if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
   return &Simd128Kernels();
 #else
+  if (const KernelTable* t = CpuHasAvx512() ? FindKernels("avx512") : nullptr) return t;
   if (const KernelTable* t = CpuHasAvx2() ? FindKernels("avx2") : nullptr) return t;
   return &ScalarKernels();
 #endif
@@ -72,6 +89,9 @@ int AvailableKernelTables(const KernelTable** out, int max) {
   if (n < max) out[n++] = &ScalarKernels();
 #if defined(__x86_64__) && defined(SLM_HAVE_AVX2)
   if (CpuHasAvx2() && n < max) out[n++] = &Avx2Kernels();
+#endif
+#if defined(__x86_64__) && defined(SLM_HAVE_AVX512)
+  if (CpuHasAvx512() && n < max) out[n++] = &Avx512Kernels();
 #endif
 #if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
   if (n < max) out[n++] = &Simd128Kernels();

@@ -1,0 +1,185 @@
+// AVX-512 VNNI matmuls for q8_0 / q4_0 (the scalar twin is scalar/matmul.cc;
+// the formulas are in kernels.h).
+//
+// Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned loads;
+// activations ActQ8x32 blocks, one vector per token.
+// Register layout: one __m512 accumulator holds TWO rows for one token, lanes
+// 0-7 = row i, lanes 8-15 = row i + 1 (each half is kernels.h's 8-lane
+// accumulator), so every float step is one 16-lane mul + add.
+// Integer part: vpdpbusd multiplies unsigned bytes by signed bytes and adds
+// groups of 4 into int32 lane l (values 4l..4l+3): exactly kernels.h's p[l].
+// The weight codes are made unsigned, u = w + k (q8_0: k = 128, w ^ 0x80;
+// q4_0: k = 8, the raw nibble), and the accumulator starts at -k * (a[4l] +
+// ... + a[4l+3]) (one vpdpbusd of the activations with bytes k per block and
+// token), so p[l] = sum (u - k) * a exactly (int32, |p| < 2^17).
+// Float step per block (kernels.h): acc = acc + (d_w * d_a) * float(p), two
+// rounded muls and an add per 16 lanes (no FMA), then Reduce8 per half.
+// Tiling: P row pairs x T tokens per micro-kernel (decode 4 x 1 with a
+// prefetch of the next tile's rows; prefill 4 x 4, which the kernel lab
+// measured 1.7x the AVX2 2 x 4 tile); an odd last row goes to
+// the AVX2 kernel (same bits). Tiling never changes a result.
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and then warn
+// (-Wuninitialized) inside the header once inlined; the values are fully
+// written, so silence the header only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstring>
+
+#include "kernels/avx2/avx2.h"
+#include "kernels/avx512/avx512.h"
+#include "quant/blocks.h"
+
+namespace slm::kernels::avx512 {
+namespace {
+
+using quant::BlockQ4_0;
+using quant::BlockQ8_0;
+
+// kernels.h's Reduce8 of one 8-lane half.
+inline float Reduce8(__m256 acc) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+}
+
+inline uint16_t Half(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return h;
+}
+
+// [d0 x 8 | d1 x 8] as floats (exact f16 widening).
+inline __m512 ScalePair(const uint8_t* b0, const uint8_t* b1) {
+  const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(Half(b0))),
+                                            _mm_set1_epi16(Half(b1)), 1);
+  return _mm512_cvtph_ps(h);
+}
+
+// Unsigned codes u (value = u - kOffset) of block b of two rows, row 0 in
+// bytes 0-31 and row 1 in bytes 32-63.
+struct UnpackQ8_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  static constexpr char kOffset = static_cast<char>(0x80);
+  static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
+    const __m512i q = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
+    return _mm512_xor_si512(q, _mm512_set1_epi8(kOffset));
+  }
+  static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                   int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+    avx2::MatMulQ8_0(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+  }
+};
+struct UnpackQ4_0 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  static constexpr char kOffset = 8;
+  static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
+    // [q0 | q1] (16 bytes each) -> 128-bit lanes [q0 & 15, q0 >> 4, q1 & 15, q1 >> 4]:
+    // values 0-15 then 16-31 of each row.
+    const __m256i q = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1 + 2)), 1);
+    const __m512i z =
+        _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
+                         _mm512_set1_epi8(0x0F));
+    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+  }
+  static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                   int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+    avx2::MatMulQ4_0(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+  }
+};
+
+// Rows r .. r + 2P - 1, tokens t .. t + T - 1.
+template <typename Unpack, int P, int T>
+void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m512 acc[P][T];
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  const __m512i offset = _mm512_set1_epi8(Unpack::kOffset);
+  const uint8_t* row0 = w + r * row_bytes;
+  for (int32_t b = 0; b < in / 32; ++b) {
+    __m512i wq[P];
+    __m512 wd[P];
+#pragma GCC unroll 8
+    for (int i = 0; i < P; ++i) {
+      const uint8_t* b0 = row0 + (2 * i) * row_bytes + b * Unpack::kBlockBytes;
+      const uint8_t* b1 = b0 + row_bytes;
+      if (T == 1) {  // decode streams W once: fetch the next tile's rows
+        _mm_prefetch(reinterpret_cast<const char*>(b0 + 2 * P * row_bytes), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b1 + 2 * P * row_bytes), _MM_HINT_T0);
+      }
+      wq[i] = Unpack::Codes(b0, b1);
+      wd[i] = ScalePair(b0, b1);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
+      const __m512i aq =
+          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4)));
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const __m512 adv = _mm512_set1_ps(ad);
+      const __m512i init = _mm512_sub_epi32(
+          _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, aq));
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, wq[i], aq));
+        acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(_mm512_mul_ps(wd[i], adv), p));
+      }
+    }
+  }
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) {
+      float* out = y + (t + j) * y_stride + r + 2 * i;
+      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j]));
+      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1));
+    }
+  }
+}
+
+template <typename Unpack, int P, int T>
+void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 32 * Unpack::kBlockBytes;
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 8 <= r1; r += 8)
+      TileQ8<Unpack, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+    for (; r + 2 <= r1; r += 2)
+      TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 * P <= r1; r += 2 * P) {
+      int32_t t = 0;
+      for (; t + T <= n_tok; t += T)
+        TileQ8<Unpack, P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ8<Unpack, P, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+    for (; r + 2 <= r1; r += 2) {
+      for (int32_t t = 0; t < n_tok; ++t)
+        TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  if (r < r1) Unpack::Rest(y, y_stride, w, x, x_stride, in, r, r1, n_tok);
+}
+
+}  // namespace
+
+void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ<UnpackQ8_0, 4, 4>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
+
+void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ<UnpackQ4_0, 4, 4>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
+
+}  // namespace slm::kernels::avx512
