@@ -151,9 +151,11 @@ TEST(KernelsAllIsas, ElementwiseKernelsAreBitIdenticalToScalar) {
       auto q = Random(n_heads * head_dim, 1), kc = Random(n_pos * kv_dim, 2),
            vc = Random(n_pos * kv_dim, 3);
       std::vector<float> o0(n_heads * head_dim), o1(o0.size()), sc(n_pos);
-      s.attention(o0.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv,
+      const float* kp = kc.data();  // one page holding all positions
+      const float* vp = vc.data();
+      s.attention(o0.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv,
                   head_dim);
-      k.attention(o1.data(), q.data(), kc.data(), vc.data(), sc.data(), n_pos, n_heads, n_kv,
+      k.attention(o1.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv,
                   head_dim);
       EXPECT_EQ(std::memcmp(o0.data(), o1.data(), o0.size() * 4), 0) << k.name;
     }

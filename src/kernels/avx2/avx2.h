@@ -15,8 +15,9 @@ namespace slm::kernels::avx2 {
 float Dot(const float* a, const float* b, int32_t n);
 void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in);
 void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps);
-void Attention(float* out, const float* q, const float* k_cache, const float* v_cache,
-               float* scores, int32_t n_pos, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void Attention(float* out, const float* q, const float* const* k_pages,
+               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
+               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
 
 void MatMulF32(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);

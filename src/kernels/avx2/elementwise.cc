@@ -1,5 +1,6 @@
 // AVX2 f32 dot, matvec, rmsnorm and attention. Data: contiguous f32 vectors,
-// any alignment (unaligned loads); KV cache [n_pos][kv_dim] per layer.
+// any alignment (unaligned loads); KV cache paged ([page_tokens][kv_dim] rows
+// per page and layer, one pointer per page).
 // Accumulation order: the 8-lane order of kernels.h, one __m256 accumulator
 // lane per lane j; the n % 8 tail is added lane by lane in scalar code on the
 // stored accumulator, then Reduce8 (hi + lo half, movehl, last pair). The
@@ -42,9 +43,9 @@ void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps) {
   for (; i < n; ++i) out[i] = w[i] * (x[i] * inv);
 }
 
-void Attention(float* out, const float* q, const float* k_cache, const float* v_cache,
-               float* scores, int32_t n_pos, int32_t n_heads, int32_t n_kv_heads,
-               int32_t head_dim) {
+void Attention(float* out, const float* q, const float* const* k_pages,
+               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
+               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim) {
   const int32_t group = n_heads / n_kv_heads;
   const int64_t kv_dim = static_cast<int64_t>(n_kv_heads) * head_dim;
   const float scale = Sqrt(static_cast<float>(head_dim));
@@ -52,13 +53,14 @@ void Attention(float* out, const float* q, const float* k_cache, const float* v_
     const float* qh = q + static_cast<int64_t>(h) * head_dim;
     const int64_t kv_off = static_cast<int64_t>(h / group) * head_dim;
     for (int32_t t = 0; t < n_pos; ++t) {
-      scores[t] = Dot(qh, k_cache + t * kv_dim + kv_off, head_dim) / scale;
+      const float* kt = k_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
+      scores[t] = Dot(qh, kt, head_dim) / scale;
     }
     scalar::Softmax(scores, n_pos);
     float* oh = out + static_cast<int64_t>(h) * head_dim;
     for (int32_t i = 0; i < head_dim; ++i) oh[i] = 0.0f;
     for (int32_t t = 0; t < n_pos; ++t) {
-      const float* vt = v_cache + t * kv_dim + kv_off;
+      const float* vt = v_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
       const float a = scores[t];
       const __m256 va = _mm256_set1_ps(a);
       int32_t i = 0;

@@ -1,7 +1,7 @@
 // The scalar elementwise kernels and the f32 dot: the specification every
 // ISA reproduces bit for bit (reduction orders and formulas are documented in
 // kernels/kernels.h). Data: contiguous f32 vectors; the KV cache is
-// [n_pos][kv_dim] per layer.
+// paged: [page_tokens][kv_dim] rows per page and layer, one pointer per page.
 #include "base/math.h"
 #include "kernels/scalar/scalar.h"
 
@@ -72,9 +72,9 @@ void Add(float* y, const float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) y[i] = y[i] + x[i];
 }
 
-void Attention(float* out, const float* q, const float* k_cache, const float* v_cache,
-               float* scores, int32_t n_pos, int32_t n_heads, int32_t n_kv_heads,
-               int32_t head_dim) {
+void Attention(float* out, const float* q, const float* const* k_pages,
+               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
+               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim) {
   const int32_t group = n_heads / n_kv_heads;
   const int64_t kv_dim = static_cast<int64_t>(n_kv_heads) * head_dim;
   const float scale = Sqrt(static_cast<float>(head_dim));
@@ -82,13 +82,14 @@ void Attention(float* out, const float* q, const float* k_cache, const float* v_
     const float* qh = q + static_cast<int64_t>(h) * head_dim;
     const int64_t kv_off = static_cast<int64_t>(h / group) * head_dim;
     for (int32_t t = 0; t < n_pos; ++t) {
-      scores[t] = Dot(qh, k_cache + t * kv_dim + kv_off, head_dim) / scale;
+      const float* kt = k_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
+      scores[t] = Dot(qh, kt, head_dim) / scale;
     }
     Softmax(scores, n_pos);
     float* oh = out + static_cast<int64_t>(h) * head_dim;
     for (int32_t i = 0; i < head_dim; ++i) oh[i] = 0.0f;
     for (int32_t t = 0; t < n_pos; ++t) {
-      const float* vt = v_cache + t * kv_dim + kv_off;
+      const float* vt = v_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
       const float a = scores[t];
       for (int32_t i = 0; i < head_dim; ++i) oh[i] = oh[i] + a * vt[i];
     }
