@@ -143,18 +143,23 @@ void MakeSparse(const Work& w, const DiffOptions& o, TensorDelta* d, DiffRow* ro
   const uint64_t n = w.delta.size();
   std::vector<uint64_t> order(n);
   std::iota(order.begin(), order.end(), uint64_t{0});
-  std::sort(order.begin(), order.end(), [&](uint64_t x, uint64_t y) {
+  // A strict total order (magnitude, then index), so the kept set is unique
+  // whatever the sort algorithm.
+  auto larger = [&](uint64_t x, uint64_t y) {
     const double ax = std::fabs(w.delta[x]), ay = std::fabs(w.delta[y]);
     return ax != ay ? ax > ay : x < y;
-  });
+  };
   uint64_t keep;
   if (o.energy > 0) {
+    std::sort(order.begin(), order.end(), larger);
     std::vector<double> sq(n);
     for (uint64_t i = 0; i < n; ++i) sq[i] = w.delta[order[i]] * w.delta[order[i]];
     keep = CountForEnergy(sq, w.norm2, o.energy);
   } else {
     keep = static_cast<uint64_t>(std::llround(o.density * static_cast<double>(n)));
     keep = std::clamp<uint64_t>(keep, 1, n);
+    std::nth_element(order.begin(), order.begin() + static_cast<int64_t>(keep - 1), order.end(),
+                     larger);
   }
   std::vector<uint64_t> idx(order.begin(), order.begin() + static_cast<int64_t>(keep));
   std::sort(idx.begin(), idx.end());

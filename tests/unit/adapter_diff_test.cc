@@ -15,6 +15,7 @@
 #include "adapter/adapter_package.h"
 #include "adapter/assembly.h"
 #include "adapter/diff.h"
+#include "adapter/peft.h"
 #include "adapter/svd.h"
 #include "adapter/validate.h"
 #include "base/file.h"
@@ -262,6 +263,9 @@ TEST_F(DiffFixture, LowRankErrorShrinksWithRank) {
     auto rep = DiffModels(base_, child_, o);
     ASSERT_TRUE(rep.ok()) << rep.status().ToString();
     total.push_back(rep->total_rel_error);
+    const std::string table = FormatDiffReport(*rep);
+    std::printf("lowrank rank %d: %s", rank,
+                table.substr(table.rfind('\n', table.size() - 2) + 1).c_str());
     q.push_back(RowError(*rep, "blk.0.attn_q.weight"));
     down.push_back(RowError(*rep, "blk.4.ffn_down.weight"));
     for (const DiffRow& row : rep->rows) {
@@ -304,6 +308,9 @@ TEST_F(DiffFixture, SparseErrorShrinksWithDensity) {
     auto rep = DiffModels(base_, child_, o);
     ASSERT_TRUE(rep.ok()) << rep.status().ToString();
     total.push_back(rep->total_rel_error);
+    const std::string table = FormatDiffReport(*rep);
+    std::printf("sparse density %g: %s", d,
+                table.substr(table.rfind('\n', table.size() - 2) + 1).c_str());
     for (const DiffRow& row : rep->rows) {
       if (row.shape.size() != 2 || row.target == "token_embd.weight") continue;
       EXPECT_EQ(row.kind, DeltaKind::kSparse);
@@ -485,6 +492,55 @@ TEST_F(DiffFixture, QuantizedBaseIsDequantizedFirst) {
   ASSERT_TRUE(rep.ok()) << rep.status().ToString();
   EXPECT_EQ(rep->adapter.base_compat, CompatibilityDigest(qb));
   EXPECT_NE(rep->adapter.base_compat, CompatibilityDigest(base_));
+}
+
+TEST_F(DiffFixture, LowRankRecoversAMergedLora) {
+  // base + the fixture's rank-4 LoRA merged densely (W + 2 B A, rounded to
+  // f32): a rank-4 diff finds it again, up to the f32 rounding of the merge.
+  const std::string pkg_path = test::TempPath("diff_lora_base.slm");
+  ASSERT_TRUE(WritePackage(base_, pkg_path).ok());
+  auto pkg = Package::Open(pkg_path);
+  ASSERT_TRUE(pkg.ok());
+  auto lora = ImportPeft(FixturePath("peft"), **pkg);
+  ASSERT_TRUE(lora.ok()) << lora.status().ToString();
+  ModelBundle merged = CopyOf(base_);
+  for (const TensorDelta& d : lora->deltas) {
+    for (TensorData& t : merged.tensors) {
+      if (t.name != d.target) continue;
+      auto w = F64(t);
+      const int64_t in = t.shape[1];
+      t.owned.resize(w.size() * 4);
+      for (size_t i = 0; i < w.size(); ++i) {
+        const int64_t r = static_cast<int64_t>(i) / in, c = static_cast<int64_t>(i) % in;
+        double x = 0;
+        for (int32_t k = 0; k < d.rank; ++k) x += double{d.b[r * d.rank + k]} * d.a[k * in + c];
+        const float v = static_cast<float>(w[i] + d.scale * x);
+        std::memcpy(t.owned.data() + 4 * i, &v, 4);
+      }
+    }
+  }
+  for (int32_t rank : {3, 4}) {
+    DiffOptions o;
+    o.kind = DeltaKind::kLowRank;
+    o.rank = rank;
+    auto rep = DiffModels(base_, merged, o);
+    ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+    EXPECT_EQ(rep->rows.size(), 35u);  // 7 modules x 5 layers; norms and embedding unchanged
+    EXPECT_EQ(rep->unchanged, 12);
+    for (const DiffRow& row : rep->rows) {
+      if (rank == 4) {
+        EXPECT_LT(row.rel_error, 1e-4) << row.target;
+      } else {
+        EXPECT_GT(row.rel_error, 1e-3) << row.target;
+      }
+    }
+  }
+  DiffOptions o;
+  o.kind = DeltaKind::kLowRank;
+  o.energy = 0.9999;
+  auto rep = DiffModels(base_, merged, o);
+  ASSERT_TRUE(rep.ok());
+  for (const DiffRow& row : rep->rows) EXPECT_LE(row.rank, 4) << row.target;
 }
 
 // ---- SVD ----
