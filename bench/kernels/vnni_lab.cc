@@ -71,9 +71,11 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 
 int main(int argc, char** argv) {
   int32_t in = 768, rounds = 15;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--in") in = std::stoi(argv[i + 1]);
     if (std::string(argv[i]) == "--rounds") rounds = std::stoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--type") only = argv[i + 1];
   }
   const KernelTable* avx2 = FindKernels("avx2");
   struct Case {
@@ -87,8 +89,15 @@ int main(int argc, char** argv) {
       {DType::kQ4_0,
        {V(UnpackQ4_0, 2, 4), V(UnpackQ4_0, 2, 6), V(UnpackQ4_0, 3, 4), V(UnpackQ4_0, 4, 3),
         V(UnpackQ4_0, 4, 4)}},
+      {DType::kQ4_K,
+       {Variant{"q4_k 1x4", kernels::avx512::MatMulQ4KTiled<1, 4>},
+        Variant{"q4_k 2x2", kernels::avx512::MatMulQ4KTiled<2, 2>},
+        Variant{"q4_k 2x4", kernels::avx512::MatMulQ4KTiled<2, 4>},
+        Variant{"q4_k 3x4", kernels::avx512::MatMulQ4KTiled<3, 4>},
+        Variant{"q4_k 4x2", kernels::avx512::MatMulQ4KTiled<4, 2>}}},
   };
   for (const Case& c : cases) {
+    if (!only.empty() && only != DTypeName(c.t)) continue;
     WeightFormat f;
     WeightFormatOf(c.t, &f);
     for (auto [rows, n_tok] : {std::pair{2048, 1}, {32000, 1}, {131072, 1}, {2048, 32}}) {
@@ -98,7 +107,7 @@ int main(int argc, char** argv) {
                                                   b.act_stride, in, 0, rows, n_tok);
       std::vector<Variant> all = {{"avx2 table", avx2->matmul[static_cast<int>(f)]}};
       for (const Variant& v : c.v) {
-        if (n_tok == 1 && &v != &c.v[0]) continue;  // decode ignores P x T
+        if (n_tok == 1 && &v != &c.v[0] && c.t != DType::kQ4_K) continue;  // decode ignores T
         all.push_back(v);
       }
       std::vector<std::vector<double>> times(all.size());

@@ -145,6 +145,163 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
   }
 }
 
+// ---- q4_k rows x ActQ8x256 -------------------------------------------------
+
+// The 8 scales then the 8 mins of a Q4_K block as 16 int16 (ggml's 12-byte
+// unpack; the same values as quant::ScaleMinK4).
+inline __m256i ScalesMinsK4(const uint8_t* scales) {
+  uint32_t u[4];
+  std::memcpy(u, scales, 12);
+  constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+  const uint32_t m03 = u[1] & k1;
+  u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+  u[2] = m03;
+  u[0] &= k1;
+  return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u)));
+}
+
+// Rows r .. r + 2P - 1, tokens t .. t + T - 1. Integer lanes per super-block:
+// maddubs (4-bit code x activation, int16 pairs, no saturation: 2 * 15 * 127)
+// then vpdpwssd with the sub-block scale (int16) adds pairs of pairs times
+// sc[c] into int32 lane l: L[l] of kernels.h. Mins: lanes 0 and 4 of a
+// __m256 per (pair, token) hold the two rows' running `mins`.
+template <int P, int T>
+void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m512 acc[P][T];
+  __m256 mins[P][T];
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) {
+      acc[i][j] = _mm512_setzero_ps();
+      mins[i][j] = _mm256_setzero_ps();
+    }
+  }
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  // Word c (sub-block c's scale) of row 0 in the low half, of row 1 in the high.
+  __m512i sel[8];
+  for (int c = 0; c < 8; ++c) {
+    sel[c] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(c))),
+                                _mm256_set1_epi16(static_cast<short>(16 + c)), 1);
+  }
+  // Words 8-15 (mins of row 0) then 24-31 (mins of row 1).
+  const __m512i sel_m = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 31, 30, 29,
+                                         28, 27, 26, 25, 24, 15, 14, 13, 12, 11, 10, 9, 8);
+  const uint8_t* row0 = w + r * row_bytes;
+  for (int32_t b = 0; b < in / 256; ++b) {
+    __m512i sm[P];
+    __m512 dd[P];
+    __m256 dmin[P];
+    __m256i mw[P];
+    const uint8_t* b0[P];
+#pragma GCC unroll 8
+    for (int i = 0; i < P; ++i) {
+      b0[i] = row0 + (2 * i) * row_bytes + b * int64_t{sizeof(quant::BlockQ4_K)};
+      const uint8_t* b1 = b0[i] + row_bytes;
+      if (T == 1) {
+        for (int l = 0; l < 144; l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(b0[i] + 2 * P * row_bytes + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(b1 + 2 * P * row_bytes + l), _MM_HINT_T0);
+        }
+      }
+      sm[i] = _mm512_inserti64x4(_mm512_castsi256_si512(ScalesMinsK4(b0[i] + 4)),
+                                 ScalesMinsK4(b1 + 4), 1);
+      mw[i] = _mm512_castsi512_si256(_mm512_permutexvar_epi16(sel_m, sm[i]));
+      dd[i] = ScalePair(b0[i], b1);
+      // [dmin of row 0 x 4 | dmin of row 1 x 4] (lanes 0 and 4 are used).
+      dmin[i] = _mm256_cvtph_ps(
+          _mm_unpacklo_epi64(_mm_set1_epi16(Half(b0[i] + 2)), _mm_set1_epi16(Half(b1 + 2))));
+    }
+    __m512i lanes[P][T];
+    for (int i = 0; i < P; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j] = _mm512_setzero_si512();
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      __m512i lo[P], hi[P], slo[P], shi[P];
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        const __m512i q = _mm512_inserti64x4(
+            _mm512_castsi256_si512(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + 16 + 32 * k))),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + row_bytes + 16 + 32 * k)),
+            1);
+        lo[i] = _mm512_and_si512(q, m4);
+        hi[i] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        slo[i] = _mm512_permutexvar_epi16(sel[2 * k], sm[i]);
+        shi[i] = _mm512_permutexvar_epi16(sel[2 * k + 1], sm[i]);
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+        const __m512i a0 = _mm512_broadcast_i64x4(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 64 * k)));
+        const __m512i a1 = _mm512_broadcast_i64x4(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 52 + 64 * k)));
+#pragma GCC unroll 8
+        for (int i = 0; i < P; ++i) {
+          lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(lo[i], a0), slo[i]);
+          lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(hi[i], a1), shi[i]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const __m512 adv = _mm512_set1_ps(ad);
+      const __m256i bs =
+          _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 4)));
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        acc[i][j] = _mm512_add_ps(
+            acc[i][j], _mm512_mul_ps(_mm512_mul_ps(dd[i], adv), _mm512_cvtepi32_ps(lanes[i][j])));
+        // M of row 0 in lane 0, of row 1 in lane 4 (exact int32 sums).
+        __m256i m = _mm256_madd_epi16(mw[i], bs);
+        m = _mm256_add_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+        m = _mm256_add_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+        mins[i][j] = _mm256_add_ps(
+            mins[i][j], _mm256_mul_ps(_mm256_mul_ps(dmin[i], _mm512_castps512_ps256(adv)),
+                                      _mm256_cvtepi32_ps(m)));
+      }
+    }
+  }
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) {
+      float* out = y + (t + j) * y_stride + r + 2 * i;
+      float m[8];
+      _mm256_storeu_ps(m, mins[i][j]);
+      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j])) - m[0];
+      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1)) - m[4];
+    }
+  }
+}
+
+// Decode uses 4 row pairs (the lab's best from DRAM), prefill P x T.
+template <int P, int T>
+void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x,
+                    int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ4_K)};
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 8 <= r1; r += 8) TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+    for (; r + 2 <= r1; r += 2) TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 * P <= r1; r += 2 * P) {
+      int32_t t = 0;
+      for (; t + T <= n_tok; t += T)
+        TileQ4K<P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ4K<P, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+    for (; r + 2 <= r1; r += 2) {
+      for (int32_t t = 0; t < n_tok; ++t)
+        TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  if (r < r1) avx2::MatMulQ4_K(y, y_stride, w, x, x_stride, in, r, r1, n_tok);
+}
+
 template <typename Unpack, int P, int T>
 void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
              int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
@@ -171,6 +328,11 @@ void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int
 }
 
 }  // namespace
+
+void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ4KTiled<2, 4>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
 
 void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {

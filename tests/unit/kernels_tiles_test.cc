@@ -1,0 +1,129 @@
+// The tiled quantized matmuls (avx2 and avx512 micro-kernels: 2-row zmm
+// pairs, 8-row decode tiles, 4 x 4 prefill tiles, odd-row and odd-token
+// remainders) against the scalar reference, bit for bit, on the shapes the
+// runtime uses: decode (1 token) and prefill batches (up to 32 tokens), row
+// ranges that start on odd rows. Blocks are random BYTES, not quantizer
+// output, so every code (q8_0's -128 included), every 6-bit scale/min
+// pattern and extreme activation codes (+-127) are exercised.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "base/prng.h"
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
+
+namespace slm {
+namespace {
+
+// A random f16 scale in [-1/64, 1/64] (finite, no overflow in any product).
+uint16_t RandomScale(Prng& p) { return quant::F32ToFp16((p.NextFloat() * 2.0f - 1.0f) / 64.0f); }
+
+// rows x in weights of format t from random bytes with valid f16 scales.
+std::vector<uint8_t> RandomWeights(WeightFormat f, int32_t rows, int32_t in, Prng& p) {
+  const int32_t block = f == WeightFormat::kQ4_K || f == WeightFormat::kQ6_K ? 256 : 32;
+  const size_t bytes = f == WeightFormat::kQ8_0   ? sizeof(quant::BlockQ8_0)
+                       : f == WeightFormat::kQ4_0 ? sizeof(quant::BlockQ4_0)
+                       : f == WeightFormat::kQ4_K ? sizeof(quant::BlockQ4_K)
+                                                  : sizeof(quant::BlockQ6_K);
+  const size_t n_blocks = static_cast<size_t>(rows) * (in / block);
+  std::vector<uint8_t> w(n_blocks * bytes);
+  for (uint8_t& b : w) b = static_cast<uint8_t>(p.Next());
+  for (size_t i = 0; i < n_blocks; ++i) {
+    uint8_t* blk = w.data() + i * bytes;
+    uint16_t d = RandomScale(p), d2 = RandomScale(p);
+    if (f == WeightFormat::kQ6_K) {
+      std::memcpy(blk + offsetof(quant::BlockQ6_K, d), &d, 2);
+    } else {
+      std::memcpy(blk, &d, 2);
+      if (f == WeightFormat::kQ4_K) std::memcpy(blk + 2, &d2, 2);
+    }
+  }
+  return w;
+}
+
+// n_tok activation vectors; one code in 8 is pinned to +-127.
+std::vector<uint8_t> RandomActs(ActFormat a, int32_t in, int32_t n_tok, Prng& p) {
+  const int64_t stride = ActBytes(a, in);
+  std::vector<uint8_t> x(static_cast<size_t>(stride) * n_tok);
+  auto code = [&p]() {
+    const uint64_t r = p.Next();
+    if (r % 8 == 0) return static_cast<int8_t>(r & 8 ? 127 : -127);
+    return static_cast<int8_t>(static_cast<int32_t>(r % 255) - 127);
+  };
+  for (int32_t t = 0; t < n_tok; ++t) {
+    uint8_t* v = x.data() + t * stride;
+    if (a == ActFormat::kQ8x32) {
+      for (int32_t b = 0; b < in / 32; ++b) {
+        ActQ8x32 blk;
+        blk.d = p.NextFloat() / 100.0f;
+        for (int8_t& q : blk.qs) q = code();
+        std::memcpy(v + b * sizeof blk, &blk, sizeof blk);
+      }
+    } else {
+      for (int32_t b = 0; b < in / 256; ++b) {
+        ActQ8x256 blk;
+        blk.d = p.NextFloat() / 100.0f;
+        for (int8_t& q : blk.qs) q = code();
+        for (int c = 0; c < 8; ++c) {
+          int32_t s = 0;
+          for (int i = 0; i < 32; ++i) s += blk.qs[32 * c + i];
+          blk.bsums[c] = static_cast<int16_t>(s);
+        }
+        std::memcpy(v + b * sizeof blk, &blk, sizeof blk);
+      }
+    }
+  }
+  return x;
+}
+
+TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  Prng p(7);
+  int checked = 0;
+  for (WeightFormat f :
+       {WeightFormat::kQ8_0, WeightFormat::kQ4_0, WeightFormat::kQ4_K, WeightFormat::kQ6_K}) {
+    const int32_t in = f == WeightFormat::kQ4_K || f == WeightFormat::kQ6_K ? 512 : 160;
+    const int32_t rows = 37;  // 4 eight-row tiles, 2 pairs, 1 odd row
+    const std::vector<uint8_t> w = RandomWeights(f, rows, in, p);
+    for (int32_t n_tok : {1, 2, 5, 32}) {
+      const std::vector<uint8_t> x = RandomActs(ActFormatOf(f), in, n_tok, p);
+      const int64_t stride = ActBytes(ActFormatOf(f), in);
+      for (auto [r0, r1] : {std::pair{0, rows}, {3, 30}, {1, 2}}) {
+        std::vector<float> want(static_cast<size_t>(rows) * n_tok, -5.0f);
+        ScalarKernels().matmul[static_cast<int>(f)](want.data(), rows, w.data(), x.data(), stride,
+                                                    in, r0, r1, n_tok);
+        for (int ti = 0; ti < n_tables; ++ti) {
+          std::vector<float> got(want.size(), -5.0f);
+          tables[ti]->matmul[static_cast<int>(f)](got.data(), rows, w.data(), x.data(), stride, in,
+                                                  r0, r1, n_tok);
+          ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
+              << tables[ti]->name << " format " << static_cast<int>(f) << " n_tok " << n_tok
+              << " rows [" << r0 << ", " << r1 << ")";
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 4 * 4 * 3 * n_tables);
+}
+
+#if defined(__x86_64__)
+TEST(KernelsTiles, Avx512TableIsAvailableWhenTheCpuHasVnni) {
+  const bool vnni = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx512f") &&
+                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                    __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+  EXPECT_EQ(FindKernels("avx512") != nullptr, vnni);
+  if (vnni && std::getenv("SLM_KERNELS") == nullptr) {
+    EXPECT_STREQ(Kernels().name, "avx512");
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace slm
