@@ -27,6 +27,14 @@ class Prng {
   void Seed(uint64_t seed);
   uint64_t Next();
   float NextFloat();  // [0, 1), 24 random bits
+  // The four xoshiro256** state words, to save a stream and resume it exactly
+  // (sampler state in session files). An all-zero state is degenerate.
+  void GetState(uint64_t out[4]) const {
+    for (int i = 0; i < 4; ++i) out[i] = s_[i];
+  }
+  void SetState(const uint64_t in[4]) {
+    for (int i = 0; i < 4; ++i) s_[i] = in[i];
+  }
 
  private:
   uint64_t s_[4];

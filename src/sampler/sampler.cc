@@ -9,7 +9,50 @@ namespace slm {
 namespace {
 constexpr float kNegInf = -__builtin_huge_valf();
 bool IsFinite(float x) { return x == x && x != __builtin_huge_valf() && x != kNegInf; }
+
+// SaveState layout (sampler.h).
+constexpr uint8_t kMagic[4] = {'S', 'L', 'S', 'S'};
+constexpr uint32_t kStateVersion = 1;
+constexpr size_t kHeaderBytes = 56;
+constexpr size_t kChecksumBytes = 8;
+
+// Little-endian stores into a buffer sized in advance; return the next position.
+uint8_t* PutU32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 4;
+}
+uint8_t* PutU64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  return p + 8;
+}
+uint32_t GetU32(const uint8_t* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p[i]) << (8 * i);
+  return v;
+}
+uint64_t GetU64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+// FNV-1a 64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+uint64_t Fnv1a64(std::span<const uint8_t> bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes) {
+    h ^= b;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+Status BadState(const std::string& what) { return FormatError("sampler state: " + what); }
 }  // namespace
+
+uint64_t StreamSeed(uint64_t seed, uint64_t stream) {
+  if (stream == 0) return seed;
+  uint64_t x = stream;
+  uint64_t y = seed ^ SplitMix64Next(&x);
+  return SplitMix64Next(&y);
+}
 
 int32_t ArgMax(std::span<const float> logits) {
   int32_t best = -1;
@@ -21,7 +64,8 @@ int32_t ArgMax(std::span<const float> logits) {
 }
 
 StatusOr<std::unique_ptr<Sampler>> Sampler::Create(int32_t vocab, SamplerConfig config) {
-  if (vocab <= 0) return InvalidArgument("sampler vocab = " + std::to_string(vocab) + ", expected > 0");
+  if (vocab <= 0)
+    return InvalidArgument("sampler vocab = " + std::to_string(vocab) + ", expected > 0");
   if (!IsFinite(config.temperature) || config.temperature < 0) {
     return InvalidArgument("sampler temperature = " + std::to_string(config.temperature) +
                            ", expected a finite value >= 0");
@@ -33,21 +77,114 @@ StatusOr<std::unique_ptr<Sampler>> Sampler::Create(int32_t vocab, SamplerConfig 
     return InvalidArgument("sampler top_p = " + std::to_string(config.top_p) +
                            ", expected a value in (0, 1]");
   }
+  if (!(config.min_p >= 0 && config.min_p <= 1)) {
+    return InvalidArgument("sampler min_p = " + std::to_string(config.min_p) +
+                           ", expected a value in [0, 1]");
+  }
+  if (!IsFinite(config.repeat_penalty) || config.repeat_penalty <= 0) {
+    return InvalidArgument("sampler repeat_penalty = " + std::to_string(config.repeat_penalty) +
+                           ", expected a finite value > 0");
+  }
+  if (!IsFinite(config.presence_penalty)) {
+    return InvalidArgument("sampler presence_penalty = " + std::to_string(config.presence_penalty) +
+                           ", expected a finite value");
+  }
+  if (!IsFinite(config.frequency_penalty)) {
+    return InvalidArgument("sampler frequency_penalty = " +
+                           std::to_string(config.frequency_penalty) + ", expected a finite value");
+  }
+  if (config.penalty_last_n < 0 || config.penalty_last_n > kMaxPenaltyWindow) {
+    return InvalidArgument("sampler penalty_last_n = " + std::to_string(config.penalty_last_n) +
+                           ", expected 0.." + std::to_string(kMaxPenaltyWindow));
+  }
   return std::unique_ptr<Sampler>(new Sampler(vocab, config));
 }
 
 Sampler::Sampler(int32_t vocab, SamplerConfig config)
-    : vocab_(vocab), config_(config), prng_(config.seed), probs_(vocab), ids_(vocab) {}
+    : vocab_(vocab),
+      config_(config),
+      prng_(StreamSeed(config.seed, config.stream)),
+      probs_(vocab),
+      ids_(vocab),
+      window_(config.penalty_last_n),
+      counts_(config.penalty_last_n > 0 ? vocab : 0),
+      seen_(config.penalty_last_n > 0 ? vocab : 0) {}
+
+bool Sampler::penalties_active() const {
+  return config_.penalty_last_n > 0 &&
+         (config_.repeat_penalty != 1 || config_.presence_penalty != 0 ||
+          config_.frequency_penalty != 0);
+}
+
+void Sampler::Reseed(uint64_t seed) {
+  config_.seed = seed;
+  prng_.Seed(StreamSeed(seed, config_.stream));
+  ClearWindow();
+}
+
+void Sampler::ClearWindow() {
+  // Only ids in the window have nonzero counts.
+  for (int32_t j = 0; j < window_fill_; ++j) counts_[window_[j]] = 0;
+  window_head_ = 0;
+  window_fill_ = 0;
+}
+
+void Sampler::PushWindow(int32_t id) {
+  const int32_t cap = config_.penalty_last_n;
+  if (window_fill_ == cap) {
+    --counts_[window_[window_head_]];  // the oldest token, about to be overwritten
+  } else {
+    ++window_fill_;
+  }
+  window_[window_head_] = id;
+  ++counts_[id];
+  window_head_ = window_head_ + 1 == cap ? 0 : window_head_ + 1;
+}
+
+Status Sampler::Accept(int32_t id) {
+  if (id < 0 || id >= vocab_) {
+    return InvalidArgument("sampler accept: token id " + std::to_string(id) +
+                           " outside the vocab of " + std::to_string(vocab_));
+  }
+  if (config_.penalty_last_n > 0) PushWindow(id);
+  return Status::Ok();
+}
+
+void Sampler::Penalize(std::span<const float> logits, int32_t n) {
+  float* l = probs_.data();
+  for (int32_t i = 0; i < n; ++i) l[i] = logits[i];
+  const float rep = config_.repeat_penalty;
+  const float freq = config_.frequency_penalty;
+  const float pres = config_.presence_penalty;
+  // Each distinct id in the window once (seen_ marks it), then unmark.
+  for (int32_t j = 0; j < window_fill_; ++j) {
+    const int32_t id = window_[j];
+    if (id >= n || seen_[id]) continue;
+    seen_[id] = 1;
+    float v = l[id];
+    v = v <= 0 ? v * rep : v / rep;
+    v = v - (static_cast<float>(counts_[id]) * freq + pres);
+    l[id] = v;
+  }
+  for (int32_t j = 0; j < window_fill_; ++j) seen_[window_[j]] = 0;
+}
 
 int32_t Sampler::Sample(std::span<const float> logits) {
   const int32_t n = static_cast<int32_t>(std::min<size_t>(logits.size(), vocab_));
   if (n == 0) return 0;
-  if (config_.temperature == 0) return ArgMax(logits.first(n));
+  // 0. Penalties into probs_; src is the row the chain continues from.
+  std::span<const float> src = logits.first(n);
+  if (penalties_active() && window_fill_ > 0) {
+    Penalize(logits, n);
+    src = std::span<const float>(probs_.data(), n);
+  }
+  if (config_.temperature == 0) return ArgMax(src);
 
-  // 1. Scaled logits (probs_ holds them until step 3).
+  // 1. Scaled logits (probs_ holds them until step 3; in place is fine, each
+  // entry is read once before it is written).
   float* p = probs_.data();
   for (int32_t i = 0; i < n; ++i) {
-    const float l = logits[i] / config_.temperature;
+    const float l = src[i] / config_.temperature;
     p[i] = l == l ? l : kNegInf;
     ids_[i] = i;
   }
@@ -56,7 +193,7 @@ int32_t Sampler::Sample(std::span<const float> logits) {
   auto better = [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
   // 2. Top-k.
   int32_t m = n;
-  const bool sorted = config_.top_k > 0 || config_.top_p < 1;
+  const bool sorted = config_.top_k > 0 || config_.top_p < 1 || config_.min_p > 0;
   if (config_.top_k > 0 && config_.top_k < n) {
     m = config_.top_k;
     std::partial_sort(ids_.begin(), ids_.begin() + m, ids_.begin() + n, better);
@@ -66,7 +203,13 @@ int32_t Sampler::Sample(std::span<const float> logits) {
   // 3. Softmax numerators over the candidates, summed in candidate order.
   float max_l = kNegInf;
   for (int32_t j = 0; j < m; ++j) max_l = std::max(max_l, p[ids_[j]]);
-  if (max_l == kNegInf) return ArgMax(logits.first(n));  // nothing finite to sample from
+  if (max_l == kNegInf) {  // nothing finite to sample from: argmax of the step-0 row
+    if (src.data() != logits.data()) {
+      Penalize(logits, n);
+      src = std::span<const float>(probs_.data(), n);
+    }
+    return ArgMax(src);
+  }
   float sum = 0;
   for (int32_t j = 0; j < m; ++j) {
     const int32_t id = ids_[j];
@@ -86,7 +229,18 @@ int32_t Sampler::Sample(std::span<const float> logits) {
     m = keep;
     sum = run;
   }
-  // 5. Draw.
+  // 5. Min-p: relative to the best candidate (sorted first).
+  if (config_.min_p > 0) {
+    const float threshold = config_.min_p * p[ids_[0]];
+    int32_t keep = 1;
+    while (keep < m && p[ids_[keep]] >= threshold) ++keep;
+    if (keep < m) {
+      m = keep;
+      sum = 0;
+      for (int32_t j = 0; j < m; ++j) sum = sum + p[ids_[j]];
+    }
+  }
+  // 6. Draw.
   const float r = prng_.NextFloat() * sum;
   float run = 0;
   for (int32_t j = 0; j < m; ++j) {
@@ -94,6 +248,83 @@ int32_t Sampler::Sample(std::span<const float> logits) {
     if (run > r) return ids_[j];
   }
   return ids_[m - 1];
+}
+
+std::vector<uint8_t> Sampler::SaveState() const {
+  const size_t body = kHeaderBytes + 4 * static_cast<size_t>(window_fill_);
+  std::vector<uint8_t> out(body + kChecksumBytes);
+  uint8_t* w = out.data();
+  for (uint8_t c : kMagic) *w++ = c;
+  w = PutU32(w, kStateVersion);
+  w = PutU32(w, static_cast<uint32_t>(vocab_));
+  w = PutU32(w, static_cast<uint32_t>(config_.penalty_last_n));
+  w = PutU32(w, static_cast<uint32_t>(window_fill_));
+  w = PutU32(w, 0);
+  uint64_t s[4];
+  prng_.GetState(s);
+  for (uint64_t v : s) w = PutU64(w, v);
+  // Oldest first: when the ring is full the oldest sits at window_head_.
+  const int32_t cap = config_.penalty_last_n;
+  const int32_t start = window_fill_ == cap ? window_head_ : 0;
+  for (int32_t j = 0; j < window_fill_; ++j) {
+    const int32_t slot = start + j < cap ? start + j : start + j - cap;
+    w = PutU32(w, static_cast<uint32_t>(window_[slot]));
+  }
+  PutU64(w, Fnv1a64(std::span<const uint8_t>(out.data(), body)));
+  return out;
+}
+
+Status Sampler::RestoreState(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) {
+    return BadState(std::to_string(bytes.size()) + " bytes, expected at least " +
+                    std::to_string(kHeaderBytes + kChecksumBytes));
+  }
+  const uint8_t* b = bytes.data();
+  if (!std::equal(kMagic, kMagic + 4, b)) return BadState("magic is not \"SLSS\"");
+  const uint32_t version = GetU32(b + 4);
+  if (version != kStateVersion) {
+    return BadState("version " + std::to_string(version) + ", expected " +
+                    std::to_string(kStateVersion));
+  }
+  const int32_t vocab = static_cast<int32_t>(GetU32(b + 8));
+  const int32_t cap = static_cast<int32_t>(GetU32(b + 12));
+  const int32_t fill = static_cast<int32_t>(GetU32(b + 16));
+  if (cap < 0 || cap > kMaxPenaltyWindow || fill < 0 || fill > cap || GetU32(b + 20) != 0) {
+    return BadState("window of " + std::to_string(fill) + " tokens in a capacity of " +
+                    std::to_string(cap) + ", expected 0 <= tokens <= capacity <= " +
+                    std::to_string(kMaxPenaltyWindow) + " and a zero reserved word");
+  }
+  const size_t want = kHeaderBytes + 4 * static_cast<size_t>(fill) + kChecksumBytes;
+  if (bytes.size() != want) {
+    return BadState(std::to_string(bytes.size()) + " bytes, expected " + std::to_string(want) +
+                    " for " + std::to_string(fill) + " tokens");
+  }
+  const uint64_t sum = GetU64(b + want - kChecksumBytes);
+  if (sum != Fnv1a64(bytes.first(want - kChecksumBytes))) {
+    return IntegrityError("sampler state: checksum mismatch (corrupted bytes)");
+  }
+  if (vocab != vocab_) {
+    return InvalidArgument("sampler state: vocab " + std::to_string(vocab) +
+                           ", this sampler's vocab is " + std::to_string(vocab_));
+  }
+  uint64_t s[4];
+  for (int i = 0; i < 4; ++i) s[i] = GetU64(b + 24 + 8 * i);
+  if ((s[0] | s[1] | s[2] | s[3]) == 0) return BadState("all-zero generator state");
+  for (int32_t j = 0; j < fill; ++j) {
+    const int32_t id = static_cast<int32_t>(GetU32(b + kHeaderBytes + 4 * j));
+    if (id < 0 || id >= vocab_) {
+      return BadState("token " + std::to_string(j) + " = " + std::to_string(id) +
+                      " outside the vocab of " + std::to_string(vocab_));
+    }
+  }
+  // Valid: apply.
+  prng_.SetState(s);
+  ClearWindow();
+  const int32_t keep = std::min(fill, config_.penalty_last_n);
+  for (int32_t j = fill - keep; j < fill; ++j) {
+    PushWindow(static_cast<int32_t>(GetU32(b + kHeaderBytes + 4 * j)));
+  }
+  return Status::Ok();
 }
 
 }  // namespace slm
