@@ -17,8 +17,9 @@ script:
                             convert_lora_to_gguf.py would write it for llama)
   expected.json             float64 reference (tests/golden/reference.py's
                             Runner): greedy ids and final logits for the base,
-                            the child and base+LoRA; numpy singular values of
-                            a few child-base deltas
+                            the child and base+LoRA (the torch float32 models'
+                            own greedy ids are stored too and must agree);
+                            numpy singular values of a few child-base deltas
 Usage: /usr/bin/python3 tests/adapter/make_fixture.py [models_dir]   (~20 s)
 """
 import json
@@ -208,6 +209,16 @@ def greedy_and_logits(cfg, w):
     return out, final, min(margins)
 
 
+@torch.no_grad()
+def torch_greedy(model):
+    """The torch (float32) model's own greedy ids: full recompute per token."""
+    ids = list(PROMPT)
+    for _ in range(N_GREEDY):
+        logits = model(torch.tensor([ids]))[0, -1]
+        ids.append(int(torch.argmax(logits)))  # first maximum
+    return ids[len(PROMPT):]
+
+
 def main():
     models = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared",
                                                                 "models")
@@ -283,10 +294,14 @@ def main():
         b = lora[k][1].detach().double().numpy()
         lora_ref[k] = base_ref[k] + (LORA_ALPHA / LORA_R) * (b @ a)
     res = {}
+    torch_models = {"base": Llama(cfg, w), "child": full, "lora": lm}
     for name, ref in (("base", base_ref), ("child", child_ref), ("lora", lora_ref)):
         g, lg, m = greedy_and_logits(cfg, ref)
-        res[name] = {"greedy": g, "logits": lg, "min_margin": m}
-        print(f"{name}: greedy {g[:12]}... min margin {m:.4g}", file=sys.stderr)
+        tg = torch_greedy(torch_models[name])
+        res[name] = {"greedy": g, "torch_f32_greedy": tg, "logits": lg, "min_margin": m}
+        print(f"{name}: greedy {g[:12]}... min margin {m:.4g}; torch f32 agrees: {tg == g}",
+              file=sys.stderr)
+        assert tg == g, "the torch model and the float64 reference disagree"
     svals = {}
     for k, li in (("wq", 0), ("w2", 4), ("w1", 2)):
         d = child_ref[k][li] - base_ref[k][li]
