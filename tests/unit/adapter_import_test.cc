@@ -456,5 +456,86 @@ TEST_F(ImportFixture, GgufBadInputs) {
   ExpectError(ImportLoraGguf(model, *base_), "not a LoRA adapter GGUF");
 }
 
+// A minimal GGUF v3 writer for hand-made LoRA files: string kvs, f32
+// tensors (shape outermost first, written as ne innermost first).
+struct MiniTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+void WriteMiniGguf(const std::string& path,
+                   const std::vector<std::pair<std::string, std::string>>& kv,
+                   const std::vector<MiniTensor>& ts) {
+  std::string out = "GGUF";
+  auto u32 = [&](uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u64 = [&](uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); };
+  auto str = [&](const std::string& x) {
+    u64(x.size());
+    out += x;
+  };
+  u32(3);
+  u64(ts.size());
+  u64(kv.size());
+  for (const auto& [k, v] : kv) {
+    str(k);
+    u32(8);
+    str(v);
+  }
+  uint64_t off = 0;
+  for (const MiniTensor& t : ts) {
+    str(t.name);
+    u32(static_cast<uint32_t>(t.shape.size()));
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) u64(static_cast<uint64_t>(*it));
+    u32(0);
+    u64(off);
+    off += (t.data.size() * 4 + 31) / 32 * 32;
+  }
+  out.resize((out.size() + 31) / 32 * 32, '\0');
+  for (const MiniTensor& t : ts) {
+    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+    out.resize((out.size() + 31) / 32 * 32, '\0');
+  }
+  ASSERT_TRUE(WriteFileAtomic(path, std::span<const uint8_t>(
+                                        reinterpret_cast<const uint8_t*>(out.data()), out.size()))
+                  .ok());
+}
+
+TEST_F(ImportFixture, GgufTokenEmbdIsFlippedAndAlphaDefaultsToScaleOne) {
+  // llama.cpp's token_embd LoRA: lora_a [vocab, r], lora_b [dim, r],
+  // Delta E[t] = sum_j a[t, j] b[:, j]; no adapter.lora.alpha -> scale 1.
+  const int64_t vocab = 512, dim = 64, r = 2;
+  MiniTensor a{"token_embd.weight.lora_a", {vocab, r}, {}},
+      b{"token_embd.weight.lora_b", {dim, r}, {}};
+  for (int64_t i = 0; i < vocab * r; ++i) a.data.push_back(0.001f * static_cast<float>(i % 97));
+  for (int64_t i = 0; i < dim * r; ++i)
+    b.data.push_back(0.01f * static_cast<float>(i % 13) - 0.05f);
+  const std::string path = test::TempPath("lora_embd.gguf");
+  WriteMiniGguf(path, {{"general.type", "adapter"}, {"adapter.type", "lora"}}, {a, b});
+  auto g = ImportLoraGguf(path, *base_);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_EQ(g->deltas.size(), 1u);
+  const TensorDelta& d = g->deltas[0];
+  EXPECT_EQ(d.target, "token_embd.weight");
+  EXPECT_EQ(d.rank, r);
+  EXPECT_EQ(d.scale, 1.0f);
+  std::vector<float> row(dim);
+  for (int64_t t : {0, 7, 511}) {
+    DeltaRow(d, t, row.data());
+    for (int64_t c = 0; c < dim; ++c) {
+      double want = 0;
+      for (int64_t j = 0; j < r; ++j) want += double{a.data[t * r + j]} * b.data[c * r + j];
+      EXPECT_NEAR(row[c], want, 1e-6) << t << "," << c;
+    }
+  }
+  EXPECT_TRUE(ValidateAdapter(*base_, *g).ok());
+  // Shapes that do not fit the base are refused naming both.
+  MiniTensor bad_a{"blk.0.attn_q.weight.lora_a", {r, 32}, std::vector<float>(r * 32, 0.5f)};
+  MiniTensor bad_b{"blk.0.attn_q.weight.lora_b", {64, r}, std::vector<float>(64 * r, 0.5f)};
+  WriteMiniGguf(path, {{"general.type", "adapter"}, {"adapter.type", "lora"}}, {bad_a, bad_b});
+  ExpectError(ImportLoraGguf(path, *base_), "found A [2, 32], B [64, 2]");
+  WriteMiniGguf(path, {{"general.type", "adapter"}, {"adapter.type", "ia3"}}, {bad_a, bad_b});
+  ExpectError(ImportLoraGguf(path, *base_), "adapter.type is 'ia3', expected 'lora'");
+}
+
 }  // namespace
 }  // namespace slm
