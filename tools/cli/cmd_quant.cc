@@ -290,6 +290,7 @@ Status RunBench(const Args& a) {
   SessionOptions so;
   so.n_ctx = static_cast<int32_t>(n_ctx);
   so.n_threads = static_cast<int32_t>(threads);
+  so.prefix_reuse = false;  // every repetition prefills the same prompt: measure all of it
   SLM_ASSIGN_OR_RETURN(auto session, Session::Create(*model, so));
   const double load_s = Now() - t0;
 
