@@ -161,7 +161,9 @@ Status Session::NoPages(int32_t needed) const {
 }
 
 void Session::ReleasePages(Seq& q) {
-  for (int32_t p : q.pages) kv_.Unref(p);
+  // Last page first: the LRU then evicts a prefix's tails before its root,
+  // which every later prompt with that prefix needs.
+  for (size_t i = q.pages.size(); i > 0; --i) kv_.Unref(q.pages[i - 1]);
   q.pages.clear();
   q.position = 0;
   q.has_logits = false;
@@ -246,7 +248,7 @@ void Session::NoteToken(SeqId s, int32_t pos, int32_t id) {
 // longest partial match of the next page is copied (copy-on-write: the source
 // page is never written). All pages are reserved before anything is computed,
 // so an exhausted budget changes nothing.
-Status Session::Prefill(SeqId s, std::span<const int32_t> ids) {
+Status Session::Run(SeqId s, std::span<const int32_t> ids, bool prompt) {
   SLM_RETURN_IF_ERROR(CheckSeq(s));
   Seq& q = seqs_[s];
   SLM_RETURN_IF_ERROR(CheckIds(ids, q.position));
@@ -298,7 +300,7 @@ Status Session::Prefill(SeqId s, std::span<const int32_t> ids) {
     kv_.Unref(cow_src);
     reused += cow_n;
   }
-  kv_.CountPrompt(n, reused);
+  if (prompt) kv_.CountPrompt(n, reused);
   for (int32_t i = reused; i < n; i += kMaxBatch) {
     const int32_t m = n - i < kMaxBatch ? n - i : kMaxBatch;
     for (int32_t t = 0; t < m; ++t) {

@@ -68,7 +68,7 @@ class Session {
   // OutOfRange, KV budget exhausted: ResourceExhausted) leave the session
   // unchanged.
   Status Prefill(std::span<const int32_t> ids) { return Prefill(0, ids); }
-  Status Decode(int32_t id) { return Prefill(0, std::span<const int32_t>(&id, 1)); }
+  Status Decode(int32_t id) { return Decode(0, id); }
   // [vocab] logits of the last position run; empty before the first token.
   std::span<const float> logits() const { return logits(0); }
   int32_t position() const { return position(0); }
@@ -83,8 +83,9 @@ class Session {
   Status FreeSequence(SeqId s);
   Status ResetSequence(SeqId s);
   // As Prefill/Decode above, for sequence s (InvalidArgument if not live).
-  Status Prefill(SeqId s, std::span<const int32_t> ids);
-  Status Decode(SeqId s, int32_t id) { return Prefill(s, std::span<const int32_t>(&id, 1)); }
+  // Decode is a one-token Prefill that does not count as prompt (KvStats).
+  Status Prefill(SeqId s, std::span<const int32_t> ids) { return Run(s, ids, true); }
+  Status Decode(SeqId s, int32_t id) { return Run(s, std::span<const int32_t>(&id, 1), false); }
   // Sequences seqs[i] advance by ids[i] in one forward step (batched
   // products); each gets its logits. Bit-identical to Decode(seqs[i], ids[i])
   // one after the other. Up to kMaxBatch distinct live sequences; on any error
@@ -155,6 +156,8 @@ class Session {
           bool prefix_reuse);
   const KvCache::Checksum& Checksum() const;
   Status CheckSeq(SeqId s) const;
+  // Prefill / Decode; `prompt` says whether the tokens count in KvStats.
+  Status Run(SeqId s, std::span<const int32_t> ids, bool prompt);
   Status CheckIds(std::span<const int32_t> ids, int32_t position) const;
   Status NoPages(int32_t needed) const;
   void ReleasePages(Seq& q);
