@@ -150,9 +150,10 @@ Status Sampler::Accept(int32_t id) {
   return Status::Ok();
 }
 
-void Sampler::Penalize(std::span<const float> logits, int32_t n) {
-  float* l = probs_.data();
-  for (int32_t i = 0; i < n; ++i) l[i] = logits[i];
+void Sampler::ApplyPenalties(std::span<float> logits) {
+  if (!penalties_active()) return;
+  const int32_t n = static_cast<int32_t>(std::min<size_t>(logits.size(), vocab_));
+  float* l = logits.data();
   const float rep = config_.repeat_penalty;
   const float freq = config_.frequency_penalty;
   const float pres = config_.presence_penalty;
@@ -167,6 +168,11 @@ void Sampler::Penalize(std::span<const float> logits, int32_t n) {
     l[id] = v;
   }
   for (int32_t j = 0; j < window_fill_; ++j) seen_[window_[j]] = 0;
+}
+
+void Sampler::Penalize(std::span<const float> logits, int32_t n) {
+  std::copy(logits.begin(), logits.begin() + n, probs_.begin());
+  ApplyPenalties(std::span<float>(probs_.data(), n));
 }
 
 int32_t Sampler::Sample(std::span<const float> logits) {

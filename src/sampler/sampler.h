@@ -97,6 +97,10 @@ class Sampler {
   void Reseed(uint64_t seed);
   // Reseed(config().seed).
   void Reset() { Reseed(config_.seed); }
+  // Step 0 alone, in place on a row of logits (ids >= vocab untouched): what
+  // Sample() starts from. A no-op when penalties are off or the window is
+  // empty. Does not allocate.
+  void ApplyPenalties(std::span<float> logits);
 
   // The sampler's mutable state as bytes: random stream position and penalty
   // window (the counts follow from it). Format (little-endian):
@@ -126,7 +130,7 @@ class Sampler {
  private:
   Sampler(int32_t vocab, SamplerConfig config);
   bool penalties_active() const;
-  // Writes penalized logits[0..n) to probs_.
+  // probs_[0..n) = logits[0..n) with step 0 applied.
   void Penalize(std::span<const float> logits, int32_t n);
   void ClearWindow();
   void PushWindow(int32_t id);
