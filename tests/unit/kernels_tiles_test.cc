@@ -112,6 +112,42 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
   EXPECT_EQ(checked, 4 * 4 * 3 * n_tables);
 }
 
+// The vector activation quantizers against the scalar spec, byte for byte,
+// on blocks with ties (x * id exactly k + 0.5), all-zero blocks, -0.0 and a
+// wide range of magnitudes.
+TEST(KernelsTiles, ActivationQuantizersMatchScalarBytes) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  Prng p(11);
+  const int32_t n = 1024;
+  std::vector<std::vector<float>> inputs;
+  for (int kind = 0; kind < 5; ++kind) {
+    std::vector<float> x(n);
+    for (int32_t i = 0; i < n; ++i) {
+      const float r = p.NextFloat() * 2.0f - 1.0f;
+      if (kind == 0) x[i] = r;
+      if (kind == 1) x[i] = r * 1e-30f;                                   // tiny
+      if (kind == 2) x[i] = r * 1e30f;                                    // huge
+      if (kind == 3) x[i] = i % 32 == 0 ? 127.0f : (i % 7) - 3.5f;        // ties at id = 1
+      if (kind == 4) x[i] = i < 256 ? (i % 2 ? 0.0f : -0.0f) : r * 3.0f;  // zero blocks
+    }
+    inputs.push_back(x);
+  }
+  for (const auto& x : inputs) {
+    std::vector<uint8_t> want32(ActBytes(ActFormat::kQ8x32, n)),
+        want256(ActBytes(ActFormat::kQ8x256, n));
+    ScalarKernels().quantize_q8x32(x.data(), want32.data(), n);
+    ScalarKernels().quantize_q8x256(x.data(), want256.data(), n);
+    for (int ti = 0; ti < n_tables; ++ti) {
+      std::vector<uint8_t> got32(want32.size()), got256(want256.size());
+      tables[ti]->quantize_q8x32(x.data(), got32.data(), n);
+      tables[ti]->quantize_q8x256(x.data(), got256.data(), n);
+      EXPECT_EQ(got32, want32) << tables[ti]->name;
+      EXPECT_EQ(got256, want256) << tables[ti]->name;
+    }
+  }
+}
+
 #if defined(__x86_64__)
 TEST(KernelsTiles, Avx512TableIsAvailableWhenTheCpuHasVnni) {
   const bool vnni = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&

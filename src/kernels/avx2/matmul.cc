@@ -253,7 +253,67 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   return Reduce8(acc);
 }
 
+// ---- activation quantization (kernels.h, "Activation quantization") --------
+
+// One block of n = 32 * k values: returns d, writes the codes. Same bits as
+// the scalar QuantizeBlock: max is exact (and ignores NaN the same way:
+// max_ps(a, m) keeps m when a is NaN, like `a > m ? a : m`), id and d are the
+// same scalar divides, and RoundHalfEven is the same two rounded adds.
+float QuantizeBlock(const float* x, int8_t* q, int32_t n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 m = _mm256_setzero_ps();
+  for (int32_t i = 0; i < n; i += 8)
+    m = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)), m);
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+  const float amax = _mm_cvtss_f32(h);
+  const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+  const __m256 idv = _mm256_set1_ps(id), magic = _mm256_set1_ps(12582912.0f);
+  for (int32_t i = 0; i < n; i += 32) {
+    __m256i v[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(x + i + 8 * k), idv);
+      v[k] = _mm256_cvtps_epi32(_mm256_sub_ps(_mm256_add_ps(p, magic), magic));
+    }
+    // packs interleave 128-bit lanes: [0lo 1lo 2lo 3lo | 0hi 1hi 2hi 3hi] in
+    // 4-byte groups; the permute restores value order.
+    const __m256i p16a = _mm256_packs_epi32(v[0], v[1]), p16b = _mm256_packs_epi32(v[2], v[3]);
+    const __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+    const __m256i ordered =
+        _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), ordered);
+  }
+  return amax / 127.0f;
+}
+
 }  // namespace
+
+void QuantizeQ8x32(const float* x, uint8_t* xq, int32_t n) {
+  for (int32_t b = 0; b < n / 32; ++b) {
+    ActQ8x32 blk;
+    blk.d = QuantizeBlock(x + 32 * b, blk.qs, 32);
+    std::memcpy(xq + b * sizeof blk, &blk, sizeof blk);
+  }
+}
+
+void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n) {
+  for (int32_t b = 0; b < n / 256; ++b) {
+    ActQ8x256 blk;
+    blk.d = QuantizeBlock(x + 256 * b, blk.qs, 256);
+    for (int32_t c = 0; c < 8; ++c) {
+      // Sum of 32 codes: maddubs with ones (pairs), madd (quads), then the 8 lanes.
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+      const __m256i s4 =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+      __m128i s = _mm_add_epi32(_mm256_castsi256_si128(s4), _mm256_extracti128_si256(s4, 1));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+      s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+      blk.bsums[c] = static_cast<int16_t>(_mm_cvtsi128_si32(s));
+    }
+    std::memcpy(xq + b * sizeof blk, &blk, sizeof blk);
+  }
+}
 
 #define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr)                                  \
   void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,     \

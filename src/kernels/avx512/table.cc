@@ -22,8 +22,8 @@ const KernelTable& Avx512Kernels() {
                                      s::SwiGlu,
                                      s::Add,
                                      a::Attention,
-                                     s::QuantizeQ8x32,
-                                     s::QuantizeQ8x256,
+                                     a::QuantizeQ8x32,
+                                     a::QuantizeQ8x256,
                                      {a::MatMulF32, a::MatMulF16, a::MatMulBF16, v::MatMulQ8_0,
                                       v::MatMulQ4_0, v::MatMulQ4_K, a::MatMulQ6_K}};
   return kTable;
