@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter/adapter_package.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "eval/cases.h"
@@ -29,6 +30,7 @@
 #include "import/llama2c.h"
 #include "import/safetensors.h"
 #include "package/package.h"
+#include "runtime/session_file.h"
 #include "test_util.h"
 #include "tokenizer/load.h"
 #include "tokenizer/tokenizer.h"
@@ -125,6 +127,12 @@ Status Load(const std::string& loader, const std::string& path) {
     return StatusOf(Tokenizer::Create(std::move(*td)));
   }
   if (loader == "llama2c") return StatusOf(ImportLlama2c(path, ""));
+  if (loader == "adapter") return StatusOf(ReadAdapterPackage(path));
+  if (loader == "session_file") {  // the reader only: no session needed
+    auto f = MappedFile::Open(path);
+    if (!f.ok()) return f.status();
+    return StatusOf(ParseSessionFile((*f)->bytes(), path));
+  }
   if (loader == "eval_cases" || loader == "json") {
     auto text = ReadFileToString(path);
     if (!text.ok()) return text.status();
