@@ -183,8 +183,10 @@ void MakeLowRank(const Work& w, const DiffOptions& o, TensorDelta* d, DiffRow* r
   SvdResult svd;
   int32_t r = 0;
   if (o.energy > 0) {
-    // Grow the computed rank until the spectrum reaches the energy target.
-    for (int32_t k = std::min(full, 8);; k = std::min(full, 2 * k)) {
+    // Grow the computed rank until the spectrum reaches the energy target
+    // (small matrices get their exact full spectrum at once: TruncatedSvd is
+    // exact for them anyway, so no work is repeated).
+    for (int32_t k = full <= 128 ? full : std::min(full, 8);; k = std::min(full, 2 * k)) {
       svd = TruncatedSvd(w.delta, m, n, k, o.svd);
       std::vector<double> sq(svd.s.size());
       for (size_t i = 0; i < sq.size(); ++i) sq[i] = svd.s[i] * svd.s[i];

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <numeric>
 
 #include "adapter/adapter_package.h"
 #include "adapter/assembly.h"
@@ -256,7 +258,7 @@ double RowError(const DiffReport& r, const std::string& target) {
 
 TEST_F(DiffFixture, LowRankErrorShrinksWithRank) {
   std::vector<double> total, q, down;
-  for (int32_t rank : {1, 2, 4, 8, 16, 32, 64}) {
+  for (int32_t rank : {1, 4, 16, 32, 64}) {
     DiffOptions o;
     o.kind = DeltaKind::kLowRank;
     o.rank = rank;
@@ -294,7 +296,7 @@ TEST_F(DiffFixture, LowRankErrorShrinksWithRank) {
   EXPECT_GT(q[0], 0.1);       // rank 1 is a poor fit of a full fine-tune
   EXPECT_LT(q.back(), 1e-5);  // full rank: exact up to f32 factors
   EXPECT_LT(down.back(), 1e-5);
-  std::printf("lowrank total rel. error by rank 1..64: ");
+  std::printf("lowrank total rel. error by rank 1, 4, 16, 32, 64: ");
   for (double e : total) std::printf("%.3g ", e);
   std::printf("\n");
 }
@@ -357,6 +359,7 @@ std::vector<double> Spectrum2(const ModelBundle& base, const ModelBundle& child,
 }
 
 TEST_F(DiffFixture, EnergyPicksTheSmallestRankAndDensity) {
+  std::map<std::string, std::vector<double>> spectra;  // computed once per target
   for (double energy : {0.5, 0.9, 0.99}) {
     DiffOptions o;
     o.kind = DeltaKind::kLowRank;
@@ -365,7 +368,8 @@ TEST_F(DiffFixture, EnergyPicksTheSmallestRankAndDensity) {
     ASSERT_TRUE(rep.ok()) << rep.status().ToString();
     for (const DiffRow& row : rep->rows) {
       if (row.kind != DeltaKind::kLowRank) continue;
-      auto sq = Spectrum2(base_, child_, row.target);
+      if (!spectra.count(row.target)) spectra[row.target] = Spectrum2(base_, child_, row.target);
+      const std::vector<double>& sq = spectra[row.target];
       double total = 0, kept = 0, kept_less = 0;
       for (double x : sq) total += x;
       for (int32_t i = 0; i < row.rank; ++i) kept += sq[static_cast<size_t>(i)];
@@ -541,6 +545,70 @@ TEST_F(DiffFixture, LowRankRecoversAMergedLora) {
   auto rep = DiffModels(base_, merged, o);
   ASSERT_TRUE(rep.ok());
   for (const DiffRow& row : rep->rows) EXPECT_LE(row.rank, 4) << row.target;
+}
+
+TEST(DiffRandomized, LargerMatricesUseTheRangeFinder) {
+  // One 200 x 150 tensor (min dim > 128: the randomized path), child = base
+  // + a rank-12 delta with singular values falling ~2x per term.
+  const int64_t m = 200, n = 150;
+  Prng p(7);
+  std::vector<float> w(static_cast<size_t>(m * n)), c(w.size());
+  for (float& x : w) x = p.NextFloat() - 0.5f;
+  std::vector<double> delta(w.size(), 0.0);
+  for (int k = 0; k < 12; ++k) {
+    std::vector<double> u(m), v(n);
+    for (double& x : u) x = p.NextFloat() - 0.5;
+    for (double& x : v) x = p.NextFloat() - 0.5;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) delta[i * n + j] += std::ldexp(0.05, -k) * u[i] * v[j];
+    }
+  }
+  for (size_t i = 0; i < w.size(); ++i) {
+    c[i] = static_cast<float>(w[i] + delta[i]);
+    delta[i] = double{c[i]} - w[i];  // what diff sees
+  }
+  auto bundle = [&](const std::vector<float>& x) {
+    ModelBundle b;
+    b.config.dim = static_cast<int32_t>(n);
+    TensorData t;
+    t.name = "blk.0.ffn_up.weight";
+    t.shape = {m, n};
+    t.owned.resize(x.size() * 4);
+    std::memcpy(t.owned.data(), x.data(), t.owned.size());
+    b.tensors.push_back(std::move(t));
+    return b;
+  };
+  const ModelBundle base = bundle(w), child = bundle(c);
+  std::vector<double> sq;
+  for (double x : ExactSvd(delta, m, n).s) sq.push_back(x * x);
+  for (double energy : {0.9, 0.99, 0.9999}) {
+    double total = 0, acc = 0;
+    for (double x : sq) total += x;
+    int32_t want = 0;
+    while (acc < energy * total) acc += sq[static_cast<size_t>(want++)];
+    DiffOptions o;
+    o.kind = DeltaKind::kLowRank;
+    o.energy = energy;
+    auto rep = DiffModels(base, child, o);
+    ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+    ASSERT_EQ(rep->rows.size(), 1u);
+    EXPECT_EQ(rep->rows[0].rank, want) << energy;
+  }
+  DiffOptions o;
+  o.kind = DeltaKind::kLowRank;
+  o.rank = 12;
+  auto rep = DiffModels(base, child, o);
+  ASSERT_TRUE(rep.ok());
+  // Rank 12 holds all but the f32 rounding of the child (~1e-7 relative).
+  EXPECT_LT(rep->rows[0].rel_error, 1e-4);
+  o.rank = 6;
+  auto rep6 = DiffModels(base, child, o);
+  ASSERT_TRUE(rep6.ok());
+  EXPECT_GT(rep6->rows[0].rel_error, 1e-3);
+  EXPECT_NEAR(rep6->rows[0].rel_error,
+              std::sqrt(std::accumulate(sq.begin() + 6, sq.end(), 0.0) /
+                        std::accumulate(sq.begin(), sq.end(), 0.0)),
+              1e-3);
 }
 
 // ---- SVD ----
