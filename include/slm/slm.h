@@ -247,6 +247,51 @@ typedef struct slm_diagnostics {
  * session; valid while the session lives. NULL for NULL. */
 SLM_API const slm_diagnostics* slm_session_diagnostics(slm_session* s);
 
+/* ---- evaluation and release packets (cold path; docs/eval.md) ---------- */
+
+/* An evaluation of a cases file (JSONL, docs/eval.md) on a session, run one
+ * case per slm_eval_step so a caller (the browser worker) can report progress
+ * and stop between cases. The evidence is byte-identical (outside its
+ * `environment` and `timing` sections) to `slm eval` on the same package,
+ * adapters, cases and sampling. */
+typedef struct slm_eval slm_eval;
+
+/* Parses and validates the whole cases file (errors name the line and field)
+ * and prepares a run with `sampling` (NULL = greedy). The session is borrowed
+ * for the run: it must outlive the evaluation, any generation on it ends, and
+ * every case resets it. */
+SLM_API slm_status slm_eval_begin(slm_session* s, const char* cases, size_t cases_len,
+                                  const slm_sampler_params* sampling, slm_eval** out);
+SLM_API void slm_eval_destroy(slm_eval* e); /* NULL is a no-op */
+/* Runs the next case. *done = cases finished, *total = cases in the file; when
+ * *done == *total further calls do nothing. On a failing case the error is
+ * returned and the same case runs again on the next call. */
+SLM_API slm_status slm_eval_step(slm_eval* e, int32_t* done, int32_t* total);
+/* JSON of the last finished case (an element of the evidence's `cases`).
+ * Zero-copy, valid until the next call on e. NULL before the first case. */
+SLM_API const char* slm_eval_last_case(const slm_eval* e, size_t* len);
+/* The evidence document (JSON text) once every case has run: zero-copy, valid
+ * until e is destroyed. NULL (and SLM_OUT_OF_RANGE as last error) before. */
+SLM_API const char* slm_eval_evidence(slm_eval* e, size_t* len);
+/* A release packet of the finished evaluation as one ustar archive (manifest,
+ * manifest.sha256, evidence, cases, REPORT.md, and base.slm when include_base).
+ * Zero-copy, valid until the next call on e. NULL before the run finished. */
+SLM_API const uint8_t* slm_eval_release(slm_eval* e, int32_t include_base, size_t* len);
+
+/* Verifies a release packet archive (as `slm release verify`): every digest,
+ * then a replay of every case on `base` (NULL = the base inside the packet),
+ * checking outputs, token ids and log-likelihoods bit for bit. SLM_OK means
+ * the verification ran; the result and every difference are in the report. */
+typedef struct slm_verify slm_verify;
+SLM_API slm_status slm_release_verify(const slm_package* base, const uint8_t* archive, size_t len,
+                                      slm_verify** out);
+SLM_API void slm_verify_destroy(slm_verify* v); /* NULL is a no-op */
+/* 1 if every digest matched and the replay was bit-identical, else 0. */
+SLM_API int32_t slm_verify_ok(const slm_verify* v);
+/* JSON {"ok", "packet_digest", "base_digest", "cases", "problems": [...]},
+ * zero-copy, valid while v lives. */
+SLM_API const char* slm_verify_report(const slm_verify* v, size_t* len);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif

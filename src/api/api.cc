@@ -1,8 +1,6 @@
 // The C ABI of include/slm/slm.h over the C++ runtime. This folder is the only
 // place that knows the C ABI exists: handles are plain structs owning the C++
 // objects, every Status becomes (code, thread-local message), nothing throws.
-#include "slm/slm.h"
-
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -14,12 +12,14 @@
 #include <vector>
 
 #include "api/describe.h"
+#include "api/handles.h"
 #include "base/status.h"
 #include "kernels/kernels.h"
 #include "package/package.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "sampler/sampler.h"
+#include "slm/slm.h"
 #include "tokenizer/tokenizer.h"
 
 static_assert(sizeof(slm_diagnostics) == 200, "slm_diagnostics layout is part of the ABI");
@@ -31,37 +31,7 @@ static_assert(sizeof(slm_sampler_params) == 24 && offsetof(slm_sampler_params, s
 static_assert(sizeof(slm_package_info) == 48);
 static_assert(static_cast<int>(slm::StatusCode::kInternal) == SLM_INTERNAL);
 
-struct slm_package {
-  std::unique_ptr<slm::Package> package;
-  std::unique_ptr<slm::Tokenizer> tokenizer;
-  std::unique_ptr<slm::Model> model;
-  void* owned_bytes = nullptr;  // from slm_alloc when ownership was taken
-  ~slm_package() {
-    model.reset();
-    tokenizer.reset();
-    package.reset();
-    slm_free(owned_bytes);
-  }
-};
-
-struct slm_session {
-  const slm_package* pkg = nullptr;
-  std::unique_ptr<slm::Session> session;
-  std::unique_ptr<slm::Sampler> sampler;
-  std::unique_ptr<slm::StreamDecoder> decoder;
-  // Generation state (slm_generate_*): mirrors the loop of runtime/generate.cc.
-  bool generating = false;
-  bool has_pending = false;  // `pending` was emitted but not yet decoded
-  int32_t pending = -1;
-  int32_t max_new_tokens = 0;
-  int32_t decoded = 0;
-  std::string piece;
-  slm_diagnostics diag{};
-};
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
+namespace slm::api {
 
 // Per thread natively; the wasm32-wasi reactor is single-threaded (and
 // wasi-libc has no __cxa_thread_atexit for a non-trivial thread_local).
@@ -97,6 +67,16 @@ slm_status PutBytes(const char* fn, std::string_view s, char* buf, size_t cap, s
   return SLM_OK;
 }
 
+}  // namespace slm::api
+
+namespace {
+
+using slm::api::Fail;
+using slm::api::g_last_error;
+using slm::api::NullArg;
+using slm::api::PutBytes;
+using Clock = std::chrono::steady_clock;
+
 uint64_t LinearMemoryBytes() {
 #if defined(__wasm__)
   return static_cast<uint64_t>(__builtin_wasm_memory_size(0)) * 65536u;
@@ -108,7 +88,7 @@ uint64_t LinearMemoryBytes() {
 uint64_t SessionBytes(const slm::ModelConfig& c, int32_t n_ctx) {
   const uint64_t ctx = static_cast<uint64_t>(n_ctx);
   uint64_t floats = 2 * static_cast<uint64_t>(c.n_layers) * ctx * c.kv_dim();  // KV cache
-  floats += ctx * static_cast<uint64_t>(c.head_dim);                            // RoPE cos + sin
+  floats += ctx * static_cast<uint64_t>(c.head_dim);                           // RoPE cos + sin
   floats += 2ull * c.dim + 2ull * c.q_dim() + 2ull * c.hidden_dim + ctx + c.vocab_size;
   floats += 2ull * c.vocab_size;  // sampler probs + ids
   return floats * 4;
@@ -210,8 +190,9 @@ slm_status slm_package_open_file(const char* path, size_t path_len, const slm_op
 #if defined(__wasm__)
   (void)path_len;
   (void)params;
-  return Fail(SLM_UNSUPPORTED,
-              std::string(kFn) + ": no file system in the browser build; use slm_package_open_memory");
+  return Fail(
+      SLM_UNSUPPORTED,
+      std::string(kFn) + ": no file system in the browser build; use slm_package_open_memory");
 #else
   auto p = slm::Package::Open(std::string(path, path_len), OpenOptions(params));
   if (!p.ok()) return Fail(p.status());
@@ -258,8 +239,8 @@ slm_status slm_tokenize(const slm_package* pkg, const char* text, size_t text_le
   if (n == nullptr) return NullArg(kFn, "n");
   if (text == nullptr && text_len > 0) return NullArg(kFn, "text");
   if (add_bos < -1 || add_bos > 1) {
-    return Fail(SLM_INVALID_ARGUMENT,
-                std::string(kFn) + ": add_bos = " + std::to_string(add_bos) + ", expected -1, 0 or 1");
+    return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": add_bos = " + std::to_string(add_bos) +
+                                          ", expected -1, 0 or 1");
   }
   const slm::TokenizerData& d = pkg->tokenizer->data();
   const bool bos = add_bos == -1 ? (d.add_bos && d.bos_id >= 0) : add_bos == 1;
@@ -285,8 +266,8 @@ slm_status slm_detokenize(const slm_package* pkg, const int32_t* ids, size_t n_i
   const int32_t vocab = pkg->tokenizer->vocab_size();
   for (size_t i = 0; i < n_ids; ++i) {
     if (ids[i] < 0 || ids[i] >= vocab) {
-      return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": ids[" + std::to_string(i) + "] = " +
-                                            std::to_string(ids[i]) + ", expected 0.." +
+      return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": ids[" + std::to_string(i) +
+                                            "] = " + std::to_string(ids[i]) + ", expected 0.." +
                                             std::to_string(vocab - 1));
     }
   }
@@ -376,7 +357,8 @@ slm_status slm_session_set_sampler(slm_session* s, const slm_sampler_params* p) 
   constexpr const char* kFn = "slm_session_set_sampler";
   if (s == nullptr) return NullArg(kFn, "s");
   if (p == nullptr) return NullArg(kFn, "params");
-  if (p->reserved != 0) return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": reserved must be 0");
+  if (p->reserved != 0)
+    return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": reserved must be 0");
   slm::SamplerConfig c;
   c.temperature = p->temperature;
   c.top_k = p->top_k;
@@ -393,7 +375,8 @@ slm_status slm_session_sample(slm_session* s, int32_t* id) {
   if (s == nullptr) return NullArg(kFn, "s");
   if (id == nullptr) return NullArg(kFn, "id");
   std::span<const float> l = s->session->logits();
-  if (l.empty()) return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": no logits yet (prefill first)");
+  if (l.empty())
+    return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": no logits yet (prefill first)");
   *id = s->sampler->Sample(l);
   return SLM_OK;
 }
@@ -434,7 +417,8 @@ slm_status slm_generate_next(slm_session* s, int32_t* id) {
   if (s == nullptr) return NullArg(kFn, "s");
   if (id == nullptr) return NullArg(kFn, "id");
   if (!s->generating && s->diag.stop_reason == SLM_STOP_NONE) {
-    return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": no generation (call slm_generate_begin)");
+    return Fail(SLM_INVALID_ARGUMENT,
+                std::string(kFn) + ": no generation (call slm_generate_begin)");
   }
   s->piece.clear();
   *id = -1;

@@ -1,0 +1,55 @@
+// The handles behind the C ABI's opaque types and the helpers every
+// src/api/*.cc file uses to report errors (slm.h's error and output rules).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "package/package.h"
+#include "runtime/model.h"
+#include "runtime/session.h"
+#include "sampler/sampler.h"
+#include "slm/slm.h"
+#include "tokenizer/tokenizer.h"
+
+struct slm_package {
+  std::unique_ptr<slm::Package> package;
+  std::unique_ptr<slm::Tokenizer> tokenizer;
+  std::unique_ptr<slm::Model> model;
+  void* owned_bytes = nullptr;  // from slm_alloc when ownership was taken
+  ~slm_package() {
+    model.reset();
+    tokenizer.reset();
+    package.reset();
+    slm_free(owned_bytes);
+  }
+};
+
+struct slm_session {
+  const slm_package* pkg = nullptr;
+  std::unique_ptr<slm::Session> session;
+  std::unique_ptr<slm::Sampler> sampler;
+  std::unique_ptr<slm::StreamDecoder> decoder;
+  // Generation state (slm_generate_*): mirrors the loop of runtime/generate.cc.
+  bool generating = false;
+  bool has_pending = false;  // `pending` was emitted but not yet decoded
+  int32_t pending = -1;
+  int32_t max_new_tokens = 0;
+  int32_t decoded = 0;
+  std::string piece;
+  slm_diagnostics diag{};
+};
+
+namespace slm::api {
+
+// Records s as the calling thread's last error; returns its code.
+slm_status Fail(const slm::Status& s);
+slm_status Fail(slm_status code, const std::string& message);
+// SLM_INVALID_ARGUMENT "<fn>: <what> is NULL".
+slm_status NullArg(const char* fn, const char* what);
+// Output rule of slm.h: *len is always the full size; copy only if it fits.
+slm_status PutBytes(const char* fn, std::string_view s, char* buf, size_t cap, size_t* len);
+
+}  // namespace slm::api
