@@ -297,7 +297,7 @@ class AdapterParser {
     SLM_RETURN_IF_ERROR(ParseTable());
     SLM_RETURN_IF_ERROR(CheckBlobs());
     Status s = CheckAdapterStructure(f_.adapter);
-    if (!s.ok()) return s.WithContext(name_ + ": ");
+    if (!s.ok()) return s.WithContext(name_);
     // Content digest: recompute the canonical table from what was read.
     std::vector<UnknownSection> others;
     for (const Section& x : sections_) {

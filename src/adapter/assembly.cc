@@ -159,7 +159,7 @@ StatusOr<std::unique_ptr<AdapterAssembly>> AdapterAssembly::Build(
                              "'): scale is not finite");
     }
     Status s = ValidateAdapter(base, *e.adapter);
-    if (!s.ok()) return s.WithContext("adapter #" + std::to_string(i) + ": ");
+    if (!s.ok()) return s.WithContext("adapter #" + std::to_string(i));
   }
   std::unique_ptr<AdapterAssembly> as(new AdapterAssembly());
   const ModelConfig& c = base.config();

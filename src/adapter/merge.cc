@@ -23,7 +23,7 @@ StatusOr<ModelBundle> MergeAdapters(const Package& base, std::span<const Assembl
     if (entries[i].adapter == nullptr || !std::isfinite(entries[i].scale))
       return InvalidArgument("adapter #" + std::to_string(i) + ": null or non-finite scale");
     Status s = ValidateAdapter(base, *entries[i].adapter);
-    if (!s.ok()) return s.WithContext("adapter #" + std::to_string(i) + ": ");
+    if (!s.ok()) return s.WithContext("adapter #" + std::to_string(i));
   }
   ModelBundle b = PackageToBundle(base);
   // target -> (delta, effective scale) in adapter order.

@@ -305,6 +305,169 @@ def eval_classes():
     put("json", "overlong_utf8.json", b'"\xc0\xaf"', "json", "?", "")
 
 
+# ---- adapter packages (.slm kind 1, docs/format.md section 8) -----------------
+def _str32(s):
+    s = s.encode() if isinstance(s, str) else s
+    return struct.pack("<I", len(s)) + s
+
+
+def _align(v, a):
+    return (v + a - 1) // a * a
+
+
+def _leb128(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def _f32s(vals):
+    return struct.pack("<%df" % len(vals), *vals)
+
+
+def adapter_deltas():
+    """raw f32 [2, 4], sparse [4, 8] (indices 1, 5, 30), lowrank [4, 8] rank 2."""
+    return [
+        dict(target="a.weight", kind=0, scale=1.0, dims=[2, 4], fields=struct.pack("<I", 0),
+             blobs=[_f32s([0.5 * i for i in range(8)])]),
+        dict(target="b.weight", kind=1, scale=1.0, dims=[4, 8], fields=struct.pack("<QI", 3, 1),
+             blobs=[_leb128(1) + _leb128(4) + _leb128(25), _f32s([1.0, -2.0, 0.25])]),
+        dict(target="c.weight", kind=2, scale=0.5, dims=[4, 8], fields=struct.pack("<I", 2),
+             blobs=[_f32s([0.125] * 16), _f32s([-0.5] * 8)]),
+    ]
+
+
+def adapter_pkg(deltas, name="hostile", parents=(), kind=1, extra_dir=b"", blob_shift=0,
+                n_parents=None, count=None):
+    """An adapter package written independently of the C++ writer; the
+    keyword arguments let a test claim what the bytes do not hold."""
+    info = _str32(name) + b"\x11" * 32 + b"\x22" * 32
+    info += struct.pack("<I", len(parents) if n_parents is None else n_parents)
+    for p in parents:
+        info += _str32(p)
+    info += _str32("hostile") + _str32("")
+
+    def table(offsets):
+        t = struct.pack("<II", len(deltas) if count is None else count, 0)
+        k = 0
+        for d in deltas:
+            t += _str32(d["target"]) + struct.pack("<If", d["kind"], d["scale"])
+            t += struct.pack("<I", len(d["dims"])) + b"".join(struct.pack("<Q", x) for x in d["dims"])
+            t += d["fields"]
+            for b in d["blobs"]:
+                t += struct.pack("<QQ", offsets[k], len(b)) + hashlib.sha256(b).digest()
+                k += 1
+        return t
+
+    n_blobs = sum(len(d["blobs"]) for d in deltas)
+    n_sec = 3 + (1 if extra_dir else 0)
+    dir_end = 64 + 56 * n_sec
+    info_off = _align(dir_end, 8)
+    table_off = _align(info_off + len(info), 8)
+    tsize = len(table([0] * n_blobs))
+    data_off = _align(table_off + tsize, 64)
+    offsets, cur = [], data_off
+    for d in deltas:
+        for b in d["blobs"]:
+            cur = _align(cur, 64)
+            offsets.append(cur + blob_shift)
+            cur += len(b)
+    size = cur
+    tbl = table(offsets)
+    out = bytearray(b"SLMPKG\x00\x1a" + struct.pack("<IIIIQQ", 1, 0, kind, n_sec, size, 64))
+    out += b"\x00" * (64 - len(out))
+    secs = [(4, data_off, size - data_off, b"\x00" * 32),
+            (16, info_off, len(info), hashlib.sha256(info).digest()),
+            (17, table_off, len(tbl), hashlib.sha256(tbl).digest())]
+    for sid, off, sz, sha in secs:
+        out += struct.pack("<IIQQ", sid, 1, off, sz) + sha
+    out += extra_dir
+    out += b"\x00" * (info_off - len(out)) + info
+    out += b"\x00" * (table_off - len(out)) + tbl
+    k = 0
+    for d in deltas:
+        for b in d["blobs"]:
+            at = offsets[k] - blob_shift
+            out += b"\x00" * (at - len(out)) + b
+            k += 1
+    out += b"\x00" * (size - len(out))
+    return bytes(out)
+
+
+def adapter_classes():
+    good = adapter_pkg(adapter_deltas())
+    cls = "adapter"
+    # Truncations: header, directory, info, table, blob data.
+    for cut in (0, 40, 100, 240, 300, len(good) // 2, len(good) - 1):
+        put(cls, "cut_%d.slm" % cut, good[:cut], "adapter", "?", "")
+    # Flipped bytes: kind, a section digest, the info, the table, a blob (the
+    # table's blob digest intact), padding.
+    def flip(name, at, mask=0xFF):
+        b = bytearray(good)
+        b[at] ^= mask
+        put(cls, "flip_%s.slm" % name, bytes(b), "adapter", "?", "")
+    flip("kind", 16, 0x01)
+    flip("version", 8, 0x02)
+    flip("info_digest", 64 + 56 + 24)
+    flip("info", 64 + 56 * 3 + 6)
+    flip("table", 64 + 56 * 3 + 120)
+    flip("last_blob", len(good) - 3)
+    # Crafted, every digest valid: claims that the bytes do not back.
+    def craft(name, deltas, **kw):
+        put(cls, name, adapter_pkg(deltas, **kw), "adapter", "?", "")
+    d = adapter_deltas()
+    d[1]["fields"] = struct.pack("<QI", 1 << 40, 1)
+    craft("sparse_claims_2p40_entries.slm", d)
+    d = adapter_deltas()
+    d[0]["dims"] = [1 << 16, 1 << 16]
+    craft("raw_claims_16gib.slm", d)
+    d = adapter_deltas()
+    d[2]["fields"] = struct.pack("<I", 1 << 20)
+    craft("lowrank_rank_too_large.slm", d)
+    d = adapter_deltas()
+    d[2]["fields"] = struct.pack("<I", 3)
+    craft("lowrank_blob_size_mismatch.slm", d)
+    d = adapter_deltas()
+    d[1]["blobs"][0] = b"\x81\x00" + _leb128(4) + _leb128(25)
+    craft("sparse_varint_not_minimal.slm", d)
+    d = adapter_deltas()
+    d[1]["blobs"][0] = _leb128(1) + _leb128(0) + _leb128(25)
+    craft("sparse_repeated_index.slm", d)
+    d = adapter_deltas()
+    d[1]["blobs"][0] = _leb128(1) + _leb128(4) + _leb128(27)
+    craft("sparse_index_out_of_range.slm", d)
+    d = adapter_deltas()
+    d[1]["blobs"][0] = _leb128(1) + _leb128(4) + b"\xff" * 9 + b"\x7f"
+    craft("sparse_varint_overflow.slm", d)
+    d = adapter_deltas()
+    d[1]["blobs"][1] = _f32s([1.0, float("nan"), 0.25])
+    craft("sparse_nan_value.slm", d)
+    d = adapter_deltas()
+    d[0]["blobs"][0] = _f32s([float("inf")] + [0.0] * 7)
+    craft("raw_inf_value.slm", d)
+    d = adapter_deltas()
+    d[0], d[1] = d[1], d[0]
+    craft("targets_unsorted.slm", d)
+    d = adapter_deltas()
+    d[1]["kind"] = 7
+    craft("unknown_kind.slm", d)
+    d = adapter_deltas()
+    d[2]["dims"] = [32]
+    craft("lowrank_on_1d.slm", d)
+    d = adapter_deltas()
+    d[0]["fields"] = struct.pack("<I", 99)
+    craft("raw_unknown_dtype.slm", d)
+    craft("delta_count_2p31.slm", adapter_deltas(), count=1 << 31)
+    craft("parent_count_huge.slm", adapter_deltas(), n_parents=1 << 30)
+    craft("blob_misaligned.slm", adapter_deltas(), blob_shift=8)
+    craft("model_kind.slm", adapter_deltas(), kind=0)
+    craft("unknown_required_section.slm", adapter_deltas(),
+          extra_dir=struct.pack("<IIQQ", 99, 1, 0, 0) + b"\x00" * 32)
+
+
 def write_expected(dump_path):
     """EXPECTED.tsv from `SLM_HOSTILE_DUMP=1 hostile_test` output: the code
     and the message with the file path removed, cut before any digest; the
@@ -339,6 +502,7 @@ def main():
     tokenizer_classes()
     llama2c_classes()
     eval_classes()
+    adapter_classes()
     expected = {}
     exp_path = os.path.join(OUT, "EXPECTED.tsv")
     if os.path.exists(exp_path):
