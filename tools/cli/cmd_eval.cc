@@ -68,7 +68,7 @@ const CommandSpec kReleaseSpec = {
      {"--cases", "FILE", "build: the cases file the evidence was made from (digest checked)"},
      {"-o", "DIR", "build: packet directory to create (must not exist)"},
      {"--include-base", nullptr, "build: copy the base package into the packet"},
-     {"--adapter", "A[:S]", "adapters (not implemented yet: issue 5)"},
+     {"--adapter", "A[:S]", "release packets with adapters are not supported yet"},
      {"--threads", "N", "verify: forward-pass threads for the replay"},
      {"--quiet", nullptr, "verify: no progress on stderr"}}};
 
@@ -88,7 +88,9 @@ extern "C" void OnSigint(int) { g_interrupted = 1; }
 
 Status RefuseAdapters(const Args& a) {
   if (a.Has("--adapter"))
-    return Unsupported("--adapter: adapters are not implemented yet (issue 5)");
+    return Unsupported(
+        "--adapter: release packets with adapters are not supported yet (evaluate with "
+        "slm eval --adapter; the evidence records the adapters)");
   return Status::Ok();
 }
 
