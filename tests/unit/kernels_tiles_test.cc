@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "base/prng.h"
@@ -144,6 +145,37 @@ TEST(KernelsTiles, ActivationQuantizersMatchScalarBytes) {
       tables[ti]->quantize_q8x256(x.data(), got256.data(), n);
       EXPECT_EQ(got32, want32) << tables[ti]->name;
       EXPECT_EQ(got256, want256) << tables[ti]->name;
+    }
+  }
+}
+
+// SwiGLU's vector Exp against the scalar one, bit for bit: a dense sweep of
+// gate values across every branch (Exp's +inf cut at 88.72, the 0 cut at
+// -104, the subnormal two-step scaling near -87..-104, rounding ties of n),
+// plus NaN, +-inf, +-0 and a ragged tail.
+TEST(KernelsTiles, SwiGluMatchesScalarBitsAcrossExpRanges) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  std::vector<float> gate, up;
+  for (float g = -120.0f; g <= 120.0f; g += 0.0137f) gate.push_back(g);
+  for (float g : {88.72283935546875f, 88.7228469848632812f, -104.0f, -103.99999f, -87.33654f, -0.0f,
+                  0.0f, 0.34657359f, -0.34657359f, 1e-30f, -1e-30f}) {
+    gate.push_back(g);
+  }
+  gate.push_back(std::numeric_limits<float>::quiet_NaN());
+  gate.push_back(std::numeric_limits<float>::infinity());
+  gate.push_back(-std::numeric_limits<float>::infinity());
+  gate.push_back(0.5f);  // odd length: a scalar tail
+  Prng p(5);
+  for (size_t i = 0; i < gate.size(); ++i) up.push_back(p.NextFloat() * 4.0f - 2.0f);
+  std::vector<float> want = gate;
+  ScalarKernels().swiglu(want.data(), up.data(), static_cast<int32_t>(want.size()));
+  for (int ti = 0; ti < n_tables; ++ti) {
+    std::vector<float> got = gate;
+    tables[ti]->swiglu(got.data(), up.data(), static_cast<int32_t>(got.size()));
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(std::memcmp(&got[i], &want[i], 4), 0)
+          << tables[ti]->name << " gate " << gate[i] << ": " << got[i] << " vs " << want[i];
     }
   }
 }

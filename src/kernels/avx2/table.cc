@@ -15,7 +15,7 @@ const KernelTable& Avx2Kernels() {
                                      a::RmsNorm,
                                      s::Rope,
                                      s::Softmax,
-                                     s::SwiGlu,
+                                     a::SwiGlu,
                                      s::Add,
                                      a::Attention,
                                      a::QuantizeQ8x32,

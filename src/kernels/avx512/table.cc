@@ -19,7 +19,7 @@ const KernelTable& Avx512Kernels() {
                                      a::RmsNorm,
                                      s::Rope,
                                      s::Softmax,
-                                     s::SwiGlu,
+                                     a::SwiGlu,
                                      s::Add,
                                      a::Attention,
                                      a::QuantizeQ8x32,
