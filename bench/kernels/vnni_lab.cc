@@ -85,16 +85,18 @@ int main(int argc, char** argv) {
   std::vector<Case> cases = {
       {DType::kQ8_0,
        {V(UnpackQ8_0, 2, 4), V(UnpackQ8_0, 2, 6), V(UnpackQ8_0, 3, 4), V(UnpackQ8_0, 4, 3),
-        V(UnpackQ8_0, 4, 4)}},
+        V(UnpackQ8_0, 4, 4), V(UnpackQ8_0, 2, 8)}},
       {DType::kQ4_0,
        {V(UnpackQ4_0, 2, 4), V(UnpackQ4_0, 2, 6), V(UnpackQ4_0, 3, 4), V(UnpackQ4_0, 4, 3),
-        V(UnpackQ4_0, 4, 4)}},
+        V(UnpackQ4_0, 4, 4), V(UnpackQ4_0, 2, 8), V(UnpackQ4_0, 3, 8)}},
       {DType::kQ4_K,
        {Variant{"q4_k 1x4", kernels::avx512::MatMulQ4KTiled<1, 4>},
         Variant{"q4_k 2x2", kernels::avx512::MatMulQ4KTiled<2, 2>},
         Variant{"q4_k 2x4", kernels::avx512::MatMulQ4KTiled<2, 4>},
         Variant{"q4_k 3x4", kernels::avx512::MatMulQ4KTiled<3, 4>},
-        Variant{"q4_k 4x2", kernels::avx512::MatMulQ4KTiled<4, 2>}}},
+        Variant{"q4_k 4x2", kernels::avx512::MatMulQ4KTiled<4, 2>},
+        Variant{"q4_k 1x8", kernels::avx512::MatMulQ4KTiled<1, 8>},
+        Variant{"q4_k 2x8", kernels::avx512::MatMulQ4KTiled<2, 8>}}},
   };
   for (const Case& c : cases) {
     if (!only.empty() && only != DTypeName(c.t)) continue;
