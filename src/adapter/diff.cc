@@ -314,6 +314,10 @@ StatusOr<DiffReport> DiffModels(const ModelBundle& base, const ModelBundle& chil
       delta[i] = static_cast<double>(cf[i]) - static_cast<double>(bf[i]);
       norm2 += delta[i] * delta[i];
     }
+    if (!std::isfinite(norm2)) {
+      return InvalidArgument("tensor '" + name + "': the delta is not finite (NaN or infinite " +
+                             "values in the base or the child)");
+    }
     if (norm2 == 0) {  // e.g. +0 vs -0 only
       ++rep.unchanged;
       continue;

@@ -437,6 +437,23 @@ TEST_F(DiffFixture, RefusesMismatchedModels) {
     EXPECT_NE(r.status().message().find("tokenizers differ"), std::string::npos);
   }
   {
+    ModelBundle c = CopyOf(child_);
+    std::vector<float> w;
+    for (TensorData& t : c.tensors) {
+      if (t.name != "blk.2.ffn_gate.weight") continue;
+      w.resize(t.bytes().size() / 4);
+      std::memcpy(w.data(), t.bytes().data(), t.bytes().size());
+      w[5] = std::nanf("");
+      t.owned.resize(w.size() * 4);
+      std::memcpy(t.owned.data(), w.data(), t.owned.size());
+    }
+    auto r = DiffModels(base_, c, o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("'blk.2.ffn_gate.weight': the delta is not finite"),
+              std::string::npos)
+        << r.status().message();
+  }
+  {
     DiffOptions bad;
     bad.kind = DeltaKind::kLowRank;  // no rank, no energy
     EXPECT_FALSE(DiffModels(base_, child_, bad).ok());
