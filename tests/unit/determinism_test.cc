@@ -3,15 +3,21 @@
 // here; simd128 through the wasm build under node:wasi), thread counts 1-3,
 // and prefill of N tokens versus N single decode steps. Models and runs come
 // from tests/wasm/determinism_cases.h, shared with the wasm program.
+// Sampling (issue 6): the same seed draws the same ids on every native table
+// and in the wasm build, for top-k, top-p and min-p with penalties on
+// (tests/wasm/sampling_cases.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "../wasm/determinism_cases.h"
+#include "../wasm/sampling_cases.h"
 #include "import/llama2c.h"
 #include "test_util.h"
 
@@ -60,6 +66,53 @@ std::map<std::string, std::string> ScalarDigests() {
     }
   }
   return m;
+}
+
+// Native scalar sampled ids per "<case>@<format>" (stories260K).
+std::map<std::string, std::string> ScalarSamplingIds() {
+  std::map<std::string, std::string> m;
+  const std::vector<Base> bases = Bases();
+  if (bases.empty() || bases[0].name != "stories260K") return m;
+  for (DType t : determinism::SamplingFormats()) {
+    const auto tensors = determinism::Quantize(bases[0].tensors, t);
+    auto model = Model::Create(bases[0].config, tensors);
+    EXPECT_TRUE(model.ok()) << model.status().ToString();
+    if (!model.ok()) continue;
+    for (const auto& sc : determinism::SamplingCases()) {
+      m[std::string(sc.name) + "@" + DTypeName(t)] =
+          determinism::IdsText(determinism::SampleIds(**model, &ScalarKernels(), sc));
+    }
+  }
+  return m;
+}
+
+TEST(Determinism, SampledIdsAreIdenticalAcrossNativeTables) {
+  const auto scalar = ScalarSamplingIds();
+  ASSERT_EQ(scalar.size(),
+            determinism::SamplingCases().size() * determinism::SamplingFormats().size());
+  const std::vector<Base> bases = Bases();
+  ASSERT_FALSE(bases.empty());
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  std::set<std::string> distinct;
+  for (DType t : determinism::SamplingFormats()) {
+    const auto tensors = determinism::Quantize(bases[0].tensors, t);
+    auto model = Model::Create(bases[0].config, tensors);
+    ASSERT_TRUE(model.ok());
+    for (const auto& sc : determinism::SamplingCases()) {
+      const std::string name = std::string(sc.name) + "@" + DTypeName(t);
+      const std::string& want = scalar.at(name);
+      EXPECT_EQ(std::count(want.begin(), want.end(), ',') + 1, determinism::kSamplingTokens)
+          << name << ": " << want;
+      distinct.insert(want);
+      for (int ti = 0; ti < n_tables; ++ti) {
+        EXPECT_EQ(determinism::IdsText(determinism::SampleIds(**model, tables[ti], sc)), want)
+            << name << " on " << tables[ti]->name;
+      }
+    }
+  }
+  // The cases really differ from one another (each one's settings act).
+  EXPECT_GE(distinct.size(), determinism::SamplingCases().size());
 }
 
 TEST(Determinism, EveryFormatIsBitIdenticalAcrossTablesThreadsAndPrefill) {
@@ -123,8 +176,16 @@ TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
   std::istringstream in(out);
   std::string model, format, table, digest;
   const std::map<std::string, std::string> native = ScalarDigests();
-  std::map<std::string, int> seen;
+  const std::map<std::string, std::string> native_ids = ScalarSamplingIds();
+  std::map<std::string, int> seen, seen_sampling;
   while (in >> model >> format >> table >> digest) {
+    if (model == "sampling") {  // "sampling <case>@<format> <table> <ids>"
+      ASSERT_TRUE(native_ids.count(format)) << "unexpected sampling case " << format;
+      EXPECT_EQ(digest, native_ids.at(format))
+          << "sampling " << format << " " << table << " (wasm) draws other ids";
+      ++seen_sampling[table];
+      continue;
+    }
     const std::string name = model + " " + format;
     ASSERT_TRUE(native.count(name)) << "unexpected case " << name;
     EXPECT_EQ(digest, native.at(name)) << name << " " << table << " (wasm) differs";
@@ -132,6 +193,8 @@ TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
   }
   EXPECT_EQ(seen["simd128"], static_cast<int>(native.size())) << out;
   EXPECT_EQ(seen["scalar"], static_cast<int>(native.size())) << out;
+  EXPECT_EQ(seen_sampling["simd128"], static_cast<int>(native_ids.size())) << out;
+  EXPECT_EQ(seen_sampling["scalar"], static_cast<int>(native_ids.size())) << out;
 }
 
 }  // namespace

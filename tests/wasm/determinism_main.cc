@@ -1,13 +1,16 @@
 // wasm32-wasi program for the determinism test: for each case of
 // determinism_cases.h and each kernel table of this build (scalar, simd128),
-// prints "<model> <format> <table> <sha256 of the logits bits>". Run by
-// tests/wasm/run.mjs under node:wasi with the models directory preopened as
-// /models; tests/unit/determinism_test.cc compares the digests with the
-// native scalar run.
+// prints "<model> <format> <table> <sha256 of the logits bits>", then for
+// each sampling case of sampling_cases.h, weight format and table
+// "sampling <case>@<format> <table> <id,id,...>". Run by tests/wasm/run.mjs under
+// node:wasi with the models directory preopened as /models;
+// tests/unit/determinism_test.cc compares the digests with the native scalar
+// run and the ids with the native ones.
 #include <cstdio>
 
 #include "determinism_cases.h"
 #include "import/llama2c.h"
+#include "sampling_cases.h"
 
 using namespace slm;
 
@@ -33,6 +36,29 @@ int RunCases(const char* name, const ModelConfig& c, const std::vector<TensorDat
   return 0;
 }
 
+// stories260K: the sampled ids of every sampling case, format and table.
+int RunSampling(const ModelConfig& c, const std::vector<TensorData>& base) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  for (DType t : determinism::SamplingFormats()) {
+    const auto tensors = determinism::Quantize(base, t);
+    auto m = Model::Create(c, tensors);
+    if (!m.ok()) {
+      std::fprintf(stderr, "sampling %s: %s\n", DTypeName(t), m.status().ToString().c_str());
+      return 1;
+    }
+    for (const auto& sc : determinism::SamplingCases()) {
+      for (int i = 0; i < n_tables; ++i) {
+        const auto ids = determinism::SampleIds(**m, tables[i], sc);
+        if (ids.empty()) return 1;
+        std::printf("sampling %s@%s %s %s\n", sc.name, DTypeName(t), tables[i]->name,
+                    determinism::IdsText(ids).c_str());
+      }
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main() {
@@ -42,6 +68,7 @@ int main() {
     return 1;
   }
   if (RunCases("stories260K", b->config, b->tensors) != 0) return 1;
+  if (RunSampling(b->config, b->tensors) != 0) return 1;
   const ModelConfig c = determinism::Rand256Config();
   return RunCases("rand256", c, determinism::RandomTensors(c, 42, 0.05f));
 }
