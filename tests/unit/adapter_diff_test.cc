@@ -26,9 +26,11 @@
 #include "import/dequant.h"
 #include "import/import.h"
 #include "package/package.h"
+#include "quant/quant.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "test_util.h"
+#include "tools/gguf_writer.h"
 
 namespace slm {
 namespace {
@@ -626,6 +628,60 @@ TEST(DiffRandomized, LargerMatricesUseTheRangeFinder) {
               std::sqrt(std::accumulate(sq.begin() + 6, sq.end(), 0.0) /
                         std::accumulate(sq.begin(), sq.end(), 0.0)),
               1e-3);
+}
+
+TEST_F(DiffFixture, WorksAcrossFormats) {
+  // Base and child written as GGUF (tools::WriteGguf), the base's matrices
+  // quantized to q8_0 first: the diff decodes both sides to f32, so the raw
+  // delta equals child - dequant(base) exactly, and applied to the q8_0 base
+  // it still gives the child's greedy ids.
+  ModelBundle qb = CopyOf(base_);
+  for (TensorData& t : qb.tensors) {
+    if (t.shape.size() != 2) continue;
+    auto f = F64(t);
+    std::vector<float> x(f.begin(), f.end());
+    uint64_t bytes = 0;
+    ASSERT_TRUE(DTypeBytes(DType::kQ8_0, x.size(), &bytes));
+    t.owned.assign(bytes, 0);
+    quant::QuantizeRow(DType::kQ8_0, x, t.owned);
+    t.dtype = DType::kQ8_0;
+  }
+  const std::string bpath = test::TempPath("diff_base_q8.gguf"),
+                    cpath = test::TempPath("diff_child.gguf");
+  ASSERT_TRUE(tools::WriteGguf(qb, bpath).ok());
+  ASSERT_TRUE(tools::WriteGguf(child_, cpath).ok());
+  auto gb = ImportModel(bpath, {});
+  auto gc = ImportModel(cpath, {});
+  ASSERT_TRUE(gb.ok()) << gb.status().ToString();
+  ASSERT_TRUE(gc.ok()) << gc.status().ToString();
+  EXPECT_EQ(Find(*gb, "blk.0.attn_q.weight")->dtype, DType::kQ8_0);  // kept quantized on import
+  auto rep = DiffModels(*gb, *gc, DiffOptions{});
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->rows.size(), 47u);
+  EXPECT_EQ(rep->adapter.base_compat, CompatibilityDigest(*gb));
+  for (const TensorDelta& d : rep->adapter.deltas) {
+    const TensorData* bt = Find(*gb, d.target);
+    const TensorData* ct = Find(child_, d.target);
+    ASSERT_NE(bt, nullptr);
+    auto b = F64(*bt), c = F64(*ct);
+    std::vector<float> got(b.size());
+    std::memcpy(got.data(), d.raw.bytes().data(), got.size() * 4);
+    for (size_t i = 0; i < b.size(); ++i) {
+      ASSERT_EQ(got[i], static_cast<float>(c[i] - b[i])) << d.target << " " << i;
+    }
+  }
+  const std::string pkg_path = test::TempPath("diff_base_q8.slm");
+  ASSERT_TRUE(WritePackage(*gb, pkg_path).ok());
+  auto pkg = Package::Open(pkg_path);
+  ASSERT_TRUE(pkg.ok()) << pkg.status().ToString();
+  auto digest = AdapterContentDigest(rep->adapter);
+  ASSERT_TRUE(digest.ok());
+  AssemblyEntry e{&rep->adapter, *digest, 1.0f};
+  auto asmb = AdapterAssembly::Build(**pkg, std::span<const AssemblyEntry>(&e, 1));
+  ASSERT_TRUE(asmb.ok()) << asmb.status().ToString();
+  const GenRun applied =
+      Greedy((*pkg)->config(), (*pkg)->tensors(), prompt_, n_greedy_, asmb->get());
+  EXPECT_EQ(applied.greedy, Ints(*expected_.Find("child")->Find("greedy")));
 }
 
 // ---- SVD ----
