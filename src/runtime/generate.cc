@@ -13,10 +13,10 @@ double MsBetween(Clock::time_point a, Clock::time_point b) {
 }
 
 // The loop of generate.h; `matcher` may be null (no tokenizer).
-StatusOr<GenerateStats> RunLoop(Session& session, Sampler& sampler, std::span<const int32_t> prompt,
-                                int32_t max_new_tokens, int32_t eos_id, bool accept_prompt,
-                                StopMatcher* matcher, const TokenCallback& on_token,
-                                const TextCallback& on_text) {
+StatusOr<GenerateStats> RunLoop(Session& session, SeqId seq, Sampler& sampler,
+                                std::span<const int32_t> prompt, int32_t max_new_tokens,
+                                int32_t eos_id, bool accept_prompt, StopMatcher* matcher,
+                                const TokenCallback& on_token, const TextCallback& on_text) {
   GenerateStats stats;
   stats.prompt_tokens = static_cast<int32_t>(prompt.size());
   if (accept_prompt) {
@@ -33,7 +33,7 @@ StatusOr<GenerateStats> RunLoop(Session& session, Sampler& sampler, std::span<co
     }
   }
   const auto t0 = Clock::now();
-  SLM_RETURN_IF_ERROR(session.Prefill(prompt));
+  SLM_RETURN_IF_ERROR(session.Prefill(seq, prompt));
   const auto t1 = Clock::now();
   stats.prefill_ms = MsBetween(t0, t1);
   stats.prefill_tok_s = stats.prefill_ms > 0 ? stats.prompt_tokens / (stats.prefill_ms / 1000) : 0;
@@ -49,7 +49,7 @@ StatusOr<GenerateStats> RunLoop(Session& session, Sampler& sampler, std::span<co
       stats.stop_reason = StopReason::kMaxTokens;
       break;
     }
-    const int32_t id = sampler.Sample(session.logits());
+    const int32_t id = sampler.Sample(session.logits(seq));
     if (first) {
       stats.time_to_first_token_ms = MsBetween(t0, Clock::now());
       first = false;
@@ -78,11 +78,11 @@ StatusOr<GenerateStats> RunLoop(Session& session, Sampler& sampler, std::span<co
       stats.stop_reason = StopReason::kMaxTokens;  // no need to run the last token
       break;
     }
-    if (session.position() >= session.n_ctx()) {
+    if (session.position(seq) >= session.n_ctx()) {
       stats.stop_reason = StopReason::kContextFull;
       break;
     }
-    SLM_RETURN_IF_ERROR(session.Decode(id));
+    SLM_RETURN_IF_ERROR(session.Decode(seq, id));
     ++stats.decoded_tokens;
   }
   if (matcher != nullptr && stats.stop_reason != StopReason::kStopString) {
@@ -93,7 +93,7 @@ StatusOr<GenerateStats> RunLoop(Session& session, Sampler& sampler, std::span<co
   stats.decode_tok_s = stats.decoded_tokens > 0 && stats.decode_ms > 0
                            ? stats.decoded_tokens / (stats.decode_ms / 1000)
                            : 0;
-  stats.tokens_in_cache = session.position();
+  stats.tokens_in_cache = session.position(seq);
   return stats;
 }
 
@@ -145,7 +145,13 @@ StatusOr<GenerateStats> Generator::Run(Session& session, std::span<const int32_t
 StatusOr<GenerateStats> Generator::Run(Session& session, Sampler& sampler,
                                        std::span<const int32_t> prompt,
                                        const TokenCallback& on_token, const TextCallback& on_text) {
-  return RunLoop(session, sampler, prompt, options_.max_new_tokens, options_.eos_id,
+  return Run(session, 0, sampler, prompt, on_token, on_text);
+}
+
+StatusOr<GenerateStats> Generator::Run(Session& session, SeqId seq, Sampler& sampler,
+                                       std::span<const int32_t> prompt,
+                                       const TokenCallback& on_token, const TextCallback& on_text) {
+  return RunLoop(session, seq, sampler, prompt, options_.max_new_tokens, options_.eos_id,
                  options_.accept_prompt, matcher_.get(), on_token, on_text);
 }
 
@@ -156,7 +162,7 @@ StatusOr<GenerateStats> Generate(Session& session, Sampler& sampler,
     return InvalidArgument("max_new_tokens = " + std::to_string(max_new_tokens) +
                            ", expected >= 0");
   }
-  return RunLoop(session, sampler, prompt_ids, max_new_tokens, eos_id, /*accept_prompt=*/true,
+  return RunLoop(session, 0, sampler, prompt_ids, max_new_tokens, eos_id, /*accept_prompt=*/true,
                  nullptr, on_token, {});
 }
 

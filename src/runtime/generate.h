@@ -99,6 +99,13 @@ class Generator {
   // The same loop with a caller's sampler (options.sampling unused).
   StatusOr<GenerateStats> Run(Session& session, Sampler& sampler, std::span<const int32_t> prompt,
                               const TokenCallback& on_token, const TextCallback& on_text = {});
+  // The same loop on sequence `seq` of a multi-sequence session (the
+  // overloads above use sequence 0). Give each sequence its own Sampler with
+  // config.stream = its index: draws then do not depend on the other
+  // sequences (sampler.h).
+  StatusOr<GenerateStats> Run(Session& session, SeqId seq, Sampler& sampler,
+                              std::span<const int32_t> prompt, const TokenCallback& on_token,
+                              const TextCallback& on_text = {});
 
   Sampler& sampler() { return *sampler_; }
   const GenerateOptions& options() const { return options_; }
