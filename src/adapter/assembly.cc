@@ -262,7 +262,10 @@ void AdapterAssembly::AddMatMul(int32_t layer, MatrixSlot slot, float* y, int64_
                                 const float* x, int32_t n_tok) const {
   const auto* terms = Terms(layer, slot);
   if (terms == nullptr) return;
-  std::vector<float> u;
+  // The rank-sized intermediate of low-rank terms: on the stack up to rank
+  // 256 (no allocation per token), on the heap beyond.
+  float stack_u[256];
+  std::vector<float> heap_u;
   for (const Term* t : *terms) {
     const int64_t cols = t->cols;
     for (int32_t tok = 0; tok < n_tok; ++tok) {
@@ -282,10 +285,14 @@ void AdapterAssembly::AddMatMul(int32_t layer, MatrixSlot slot, float* y, int64_
           }
           break;
         case DeltaKind::kLowRank: {
-          u.resize(static_cast<size_t>(t->rank));
+          float* u = stack_u;
+          if (t->rank > 256) {
+            heap_u.resize(static_cast<size_t>(t->rank));
+            u = heap_u.data();
+          }
           for (int32_t k = 0; k < t->rank; ++k) u[k] = Dot(&t->a[k * cols], xt, cols);
           for (int64_t r = 0; r < t->rows; ++r)
-            yt[r] += t->scale * Dot(&t->b[r * t->rank], u.data(), t->rank);
+            yt[r] += t->scale * Dot(&t->b[r * t->rank], u, t->rank);
           break;
         }
       }
