@@ -172,6 +172,13 @@ TEST_F(AdapterCli, ImportedAdaptersAreDetected) {
   EXPECT_EQ(Ids(peft.out), Ids(gguf.out));
   CliRun v = Slm("adapter validate " + *base_ + " " + dir + "peft");
   EXPECT_EQ(v.code, 0) << v.out;
+  CliRun ins = Slm("adapter inspect " + dir + "peft --base " + *base_ + " --json");
+  ASSERT_EQ(ins.code, 0) << ins.out;
+  JsonValue info = Json(ins.out);
+  EXPECT_EQ(info.Find("deltas")->items()[0].Find("kind")->as_string(), "lowrank");
+  EXPECT_EQ(
+      info.Find("digest")->as_string(),
+      Json(peft.out).Find("diagnostics")->Find("adapters")->items()[0].Find("digest")->as_string());
 }
 
 TEST_F(AdapterCli, EvalEvidenceRecordsAdaptersAndChecksum) {

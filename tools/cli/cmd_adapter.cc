@@ -20,7 +20,8 @@ namespace slm::cli {
 
 const CommandSpec kAdapterSpec = {
     "adapter",
-    "validate BASE ADAPTER | inspect ADAPTER [--json] | merge BASE ADAPTER[:S]... -o CHILD.slm "
+    "validate BASE ADAPTER | inspect ADAPTER [--json] [--base PKG] | merge BASE ADAPTER[:S]... -o "
+    "CHILD.slm "
     "[--type T] | diff BASE CHILD --kind raw|sparse|lowrank [--rank R | --density D | --energy E] "
     "-o ADAPTER.slm",
     "Adapters: a child model as its base plus small deltas (docs/adapters.md).\n"
@@ -32,6 +33,7 @@ const CommandSpec kAdapterSpec = {
     2,
     1025,
     {{"--json", nullptr, "inspect / validate: print JSON"},
+     {"--base", "PKG", "inspect: the base to import a PEFT folder or LoRA GGUF for"},
      {"-o", "FILE", "merge / diff: output package"},
      {"--type", "T", "merge: re-quantize the child (f32, q8_0, q4_0, q4_k, q6_k, mixed)"},
      {"--name", "NAME", "merge / diff: name of the child / adapter"},
@@ -81,7 +83,18 @@ Status Validate(const Args& a) {
 Status Inspect(const Args& a) {
   if (a.positional().size() != 2)
     return InvalidArgument("usage: slm adapter inspect ADAPTER [--json]");
-  SLM_ASSIGN_OR_RETURN(AdapterFile f, ReadAdapterPackage(a.positional()[1]));
+  AdapterFile f;
+  if (a.Has("--base")) {
+    // PEFT folders and LoRA GGUFs are imported for a base (their targets
+    // and shapes are checked against it).
+    SLM_ASSIGN_OR_RETURN(auto base, Package::Open(a.Get("--base")));
+    SLM_ASSIGN_OR_RETURN(LoadedAdapter l, LoadAdapter(a.positional()[1], *base));
+    f.adapter = std::move(l.adapter);
+    f.digest = l.digest;
+    f.bytes = l.bytes;
+  } else {
+    SLM_ASSIGN_OR_RETURN(f, ReadAdapterPackage(a.positional()[1]));
+  }
   if (a.Has("--json")) {
     std::printf("%s\n", AdapterToJson(f).Dump().c_str());
   } else {
