@@ -97,6 +97,10 @@ int main(int argc, char** argv) {
         Variant{"q4_k 4x2", kernels::avx512::MatMulQ4KTiled<4, 2>},
         Variant{"q4_k 1x8", kernels::avx512::MatMulQ4KTiled<1, 8>},
         Variant{"q4_k 2x8", kernels::avx512::MatMulQ4KTiled<2, 8>}}},
+      {DType::kQ6_K,
+       {Variant{"q6_k 2x4", kernels::avx512::MatMulQ6KTiled<2, 4>},
+        Variant{"q6_k 2x8", kernels::avx512::MatMulQ6KTiled<2, 8>},
+        Variant{"q6_k 1x8", kernels::avx512::MatMulQ6KTiled<1, 8>}}},
   };
   for (const Case& c : cases) {
     if (!only.empty() && only != DTypeName(c.t)) continue;
@@ -109,7 +113,8 @@ int main(int argc, char** argv) {
                                                   b.act_stride, in, 0, rows, n_tok);
       std::vector<Variant> all = {{"avx2 table", avx2->matmul[static_cast<int>(f)]}};
       for (const Variant& v : c.v) {
-        if (n_tok == 1 && &v != &c.v[0] && c.t != DType::kQ4_K) continue;  // decode ignores T
+        if (n_tok == 1 && &v != &c.v[0] && c.t != DType::kQ4_K && c.t != DType::kQ6_K)
+          continue;  // decode ignores T
         all.push_back(v);
       }
       std::vector<std::vector<double>> times(all.size());

@@ -19,4 +19,7 @@ void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
 
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+
 }  // namespace slm::kernels::avx512

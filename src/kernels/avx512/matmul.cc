@@ -1,4 +1,4 @@
-// AVX-512 VNNI matmuls for q8_0 / q4_0 (the scalar twin is scalar/matmul.cc;
+// AVX-512 VNNI matmuls for q8_0 / q4_0 / q4_k / q6_k (the scalar twin is scalar/matmul.cc;
 // the formulas are in kernels.h).
 //
 // Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned loads;
@@ -303,6 +303,148 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   if (r < r1) avx2::MatMulQ4_K(y, y_stride, w, x, x_stride, in, r, r1, n_tok);
 }
 
+// ---- q6_k rows x ActQ8x256 -------------------------------------------------
+
+// Rows r .. r + 2P - 1, tokens t .. t + T - 1. Per 32-value chunk c: maddubs
+// of the 6-bit codes u (0..63) with the activations minus maddubs(32, a)
+// (activation-only, once per token and chunk) gives int16 pair sums of
+// (u - 32) * a (|.| <= 24130, no saturation); vpdpwssd by the int8 scale of
+// each pair's 16-value sub-block (words 0-7: sc[2c], 8-15: sc[2c + 1]) adds
+// them into int32 lane l: kernels.h's L[l].
+template <int P, int T>
+void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m512 acc[P][T];
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
+  const __m512i k32 = _mm512_set1_epi8(32);
+  // Scale words of chunk c: [sc0[2c] x 8, sc0[2c+1] x 8 | sc1[2c] x 8, sc1[2c+1] x 8].
+  __m512i sel[8];
+  for (int c = 0; c < 8; ++c) {
+    const __m256i lo =
+        _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(static_cast<short>(2 * c))),
+                                _mm_set1_epi16(static_cast<short>(2 * c + 1)), 1);
+    sel[c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo),
+                                _mm256_add_epi16(lo, _mm256_set1_epi16(16)), 1);
+  }
+  const uint8_t* row0 = w + r * row_bytes;
+  for (int32_t b = 0; b < in / 256; ++b) {
+    __m512i sc[P];
+    __m512 dd[P];
+    const uint8_t* b0[P];
+#pragma GCC unroll 8
+    for (int i = 0; i < P; ++i) {
+      b0[i] = row0 + (2 * i) * row_bytes + b * int64_t{sizeof(quant::BlockQ6_K)};
+      const uint8_t* b1 = b0[i] + row_bytes;
+      if (T == 1) {
+        for (int l = 0; l < 210; l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(b0[i] + 2 * P * row_bytes + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(b1 + 2 * P * row_bytes + l), _MM_HINT_T0);
+        }
+      }
+      const __m256i s0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(b0[i] + offsetof(quant::BlockQ6_K, scales))));
+      const __m256i s1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(b1 + offsetof(quant::BlockQ6_K, scales))));
+      sc[i] = _mm512_inserti64x4(_mm512_castsi256_si512(s0), s1, 1);
+      dd[i] = ScalePair(b0[i] + offsetof(quant::BlockQ6_K, d), b1 + offsetof(quant::BlockQ6_K, d));
+    }
+    __m512i lanes[P][T];
+    for (int i = 0; i < P; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j] = _mm512_setzero_si512();
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      __m512i q[P][4];
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        const uint8_t* ql = b0[i] + 64 * h;
+        const uint8_t* qh = b0[i] + offsetof(quant::BlockQ6_K, qh) + 32 * h;
+        auto pair = [row_bytes](const uint8_t* p) {
+          return _mm512_inserti64x4(
+              _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))),
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + row_bytes)), 1);
+        };
+        const __m512i l0 = pair(ql), l1 = pair(ql + 32), vh = pair(qh);
+        q[i][0] = _mm512_or_si512(_mm512_and_si512(l0, m4),
+                                  _mm512_slli_epi16(_mm512_and_si512(vh, m2), 4));
+        q[i][1] =
+            _mm512_or_si512(_mm512_and_si512(l1, m4),
+                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 2), m2), 4));
+        q[i][2] =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4),
+                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 4), m2), 4));
+        q[i][3] =
+            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
+                            _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(vh, 6), m2), 4));
+      }
+#pragma GCC unroll 4
+      for (int jc = 0; jc < 4; ++jc) {
+        const int c = 4 * h + jc;
+        __m512i scv[P];
+#pragma GCC unroll 8
+        for (int i = 0; i < P; ++i) scv[i] = _mm512_permutexvar_epi16(sel[c], sc[i]);
+#pragma GCC unroll 8
+        for (int j = 0; j < T; ++j) {
+          const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+          const __m512i av = _mm512_broadcast_i64x4(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 32 * c)));
+          const __m512i corr = _mm512_maddubs_epi16(k32, av);
+#pragma GCC unroll 8
+          for (int i = 0; i < P; ++i) {
+            const __m512i p16 = _mm512_sub_epi16(_mm512_maddubs_epi16(q[i][jc], av), corr);
+            lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], p16, scv[i]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const __m512 adv = _mm512_set1_ps(ad);
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        acc[i][j] = _mm512_add_ps(
+            acc[i][j], _mm512_mul_ps(_mm512_mul_ps(dd[i], adv), _mm512_cvtepi32_ps(lanes[i][j])));
+      }
+    }
+  }
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) {
+      float* out = y + (t + j) * y_stride + r + 2 * i;
+      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j]));
+      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1));
+    }
+  }
+}
+
+template <int P, int T>
+void MatMulQ6KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x,
+                    int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ6_K)};
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 8 <= r1; r += 8) TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+    for (; r + 2 <= r1; r += 2) TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 * P <= r1; r += 2 * P) {
+      int32_t t = 0;
+      for (; t + T <= n_tok; t += T)
+        TileQ6K<P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ6K<P, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+    for (; r + 2 <= r1; r += 2) {
+      for (int32_t t = 0; t < n_tok; ++t)
+        TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  if (r < r1) avx2::MatMulQ6_K(y, y_stride, w, x, x_stride, in, r, r1, n_tok);
+}
+
 template <typename Unpack, int P, int T>
 void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
              int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
@@ -329,6 +471,11 @@ void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int
 }
 
 }  // namespace
+
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ6KTiled<2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
 
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {

@@ -25,7 +25,7 @@ const KernelTable& Avx512Kernels() {
                                      a::QuantizeQ8x32,
                                      a::QuantizeQ8x256,
                                      {a::MatMulF32, a::MatMulF16, a::MatMulBF16, v::MatMulQ8_0,
-                                      v::MatMulQ4_0, v::MatMulQ4_K, a::MatMulQ6_K}};
+                                      v::MatMulQ4_0, v::MatMulQ4_K, v::MatMulQ6_K}};
   return kTable;
 }
 
