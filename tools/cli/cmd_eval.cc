@@ -6,13 +6,17 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "adapter/load.h"
 #include "base/file.h"
 #include "base/sha256.h"
 #include "commands.h"
+#include "eval/archive.h"
 #include "eval/compare.h"
 #include "eval/evidence.h"
 #include "eval/release.h"
@@ -58,7 +62,8 @@ const CommandSpec kReleaseSpec = {
     "release",
     "build --evidence E.json --model PKG -o PACKET [--cases CASES.jsonl] [--include-base] | verify "
     "PACKET [--model PKG]",
-    "build: write a release packet directory (manifest with every SHA-256, evidence, cases,\n"
+    "build: write a release packet directory or .tar archive (manifest with every SHA-256, "
+    "evidence, cases,\n"
     "REPORT.md, optionally the base). verify: check every digest, then re-run the cases and\n"
     "check outputs, token ids and log-likelihoods are bit-identical to the evidence.",
     1,
@@ -66,7 +71,8 @@ const CommandSpec kReleaseSpec = {
     {{"--evidence", "FILE", "build: the evidence to release (must be complete)"},
      {"--model", "PKG", "build: the evaluated package; verify: the base to replay with"},
      {"--cases", "FILE", "build: the cases file the evidence was made from (digest checked)"},
-     {"-o", "DIR", "build: packet directory to create (must not exist)"},
+     {"-o", "DIR|FILE.tar",
+      "build: packet directory to create (must not exist), or one ustar archive"},
      {"--include-base", nullptr, "build: copy the base package into the packet"},
      {"--adapter", "A[:S]", "release packets with adapters are not supported yet"},
      {"--threads", "N", "verify: forward-pass threads for the replay"},
@@ -237,6 +243,23 @@ Status RunEvalCompare(const Args& a) {
 
 namespace {
 
+// `-o NAME.tar` writes the packet as one archive instead of a directory.
+bool IsArchiveName(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".tar") == 0;
+}
+
+struct FreeDeleter {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using AlignedBytes = std::unique_ptr<uint8_t, FreeDeleter>;
+// Packages are read in place and want 64-byte aligned bytes.
+AlignedBytes AlignedCopy(const std::string& s) {
+  const size_t n = (s.size() + 63) / 64 * 64;
+  AlignedBytes p(static_cast<uint8_t*>(std::aligned_alloc(64, n == 0 ? 64 : n)));
+  if (p && !s.empty()) std::memcpy(p.get(), s.data(), s.size());
+  return p;
+}
+
 Status ReleaseBuild(const Args& a) {
   SLM_RETURN_IF_ERROR(RefuseAdapters(a));
   for (const char* f : {"--evidence", "--model", "--cases", "-o"}) {
@@ -251,6 +274,25 @@ Status ReleaseBuild(const Args& a) {
   SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(a.Get("--model")));
   const bool include_base = a.Has("--include-base");
   SLM_ASSIGN_OR_RETURN(auto files, eval::BuildPacket(evidence, cases, *pkg, include_base));
+  if (IsArchiveName(dir)) {  // one ustar file (src/eval/archive.h)
+    std::vector<eval::ArchiveMember> members;
+    for (eval::PacketFile& f : files) members.push_back({f.path, std::move(f.bytes)});
+    if (include_base) {
+      auto b = pkg->bytes();
+      members.push_back({eval::kBaseName, std::string(b.begin(), b.end())});
+    }
+    std::string manifest_digest;
+    for (const eval::ArchiveMember& m : members) {
+      if (m.name == eval::kManifestName) manifest_digest = DigestHex(Sha256Of(m.bytes));
+    }
+    SLM_ASSIGN_OR_RETURN(std::string archive, eval::WriteArchive(members));
+    SLM_RETURN_IF_ERROR(WriteText(dir, archive));
+    std::printf(
+        "packet %s: %zu files%s in one archive\npacket digest (SHA-256 of manifest.json) %s\n",
+        dir.c_str(), members.size(), include_base ? " (base included)" : "",
+        manifest_digest.c_str());
+    return Status::Ok();
+  }
   if (!std::filesystem::create_directories(dir, ec))
     return IoError(dir + ": cannot create directory: " + ec.message());
   for (const eval::PacketFile& f : files)
@@ -272,15 +314,31 @@ Status ReleaseVerify(const Args& a) {
   if (a.positional().size() != 2)
     return InvalidArgument("usage: slm release verify PACKET [--model PKG]");
   const std::string dir = a.positional()[1];
-  if (!IsDirectory(dir)) return NotFound(dir + ": not a packet directory");
   std::vector<std::string> listing;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
-    if (entry.is_regular_file())
-      listing.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
+  std::vector<eval::ArchiveMember> members;  // when the packet is one archive file
+  const bool archive = FileExists(dir) && !IsDirectory(dir);
+  if (archive) {
+    SLM_ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(dir));
+    auto m = eval::ReadArchive({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+    if (!m.ok()) return m.status().WithContext(dir);
+    members = std::move(m).value();
+    for (const eval::ArchiveMember& f : members) listing.push_back(f.name);
+  } else {
+    if (!IsDirectory(dir)) return NotFound(dir + ": not a packet directory or archive");
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir, ec)) {
+      if (entry.is_regular_file())
+        listing.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
+    }
+    if (ec) return IoError(dir + ": cannot list: " + ec.message());
   }
-  if (ec) return IoError(dir + ": cannot list: " + ec.message());
   auto read = [&](const std::string& path) -> StatusOr<std::string> {
+    if (archive) {
+      for (const eval::ArchiveMember& f : members) {
+        if (f.name == path) return f.bytes;
+      }
+      return NotFound("missing from the packet");
+    }
     if (!FileExists(dir + "/" + path)) return NotFound("missing from the packet");
     return ReadFileToString(dir + "/" + path);
   };
@@ -294,12 +352,22 @@ Status ReleaseVerify(const Args& a) {
   std::printf("packet %s: digest %s, every file matches the manifest\n", dir.c_str(),
               check.packet_digest.c_str());
   std::string base_path = a.Get("--model");
+  std::unique_ptr<Package> pkg;
+  AlignedBytes inner;  // base.slm from inside an archive, 64-byte aligned
   if (base_path.empty()) {
     if (!check.base_included)
       return InvalidArgument("the packet does not include the base: give --model PKG");
     base_path = dir + "/" + eval::kBaseName;
+    if (archive) {
+      SLM_ASSIGN_OR_RETURN(std::string b, read(eval::kBaseName));
+      inner = AlignedCopy(b);
+      if (!inner) return ResourceExhausted("no memory for a copy of the packet's base.slm");
+      SLM_ASSIGN_OR_RETURN(pkg, Package::FromMemory({inner.get(), b.size()}, base_path));
+    }
   }
-  SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(base_path));
+  if (pkg == nullptr) {
+    SLM_ASSIGN_OR_RETURN(pkg, Package::Open(base_path));
+  }
   SLM_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("--threads", 0));
   if (threads < 0 || threads > 1024) {
     return InvalidArgument("--threads " + std::to_string(threads) + ": expected 0..1024");
