@@ -210,6 +210,99 @@ float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   return Reduce8(acc) - mins;
 }
 
+// R rows x T tokens of q4_k (the tiled form of DotQ4_K: same integer lanes,
+// same float steps per super-block). Scales and mins are unpacked once per
+// row and super-block (ggml's 12-byte trick, the values of ScaleMinK4) and
+// reused for every token of the tile.
+template <int R, int T>
+void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m256 acc[R][T];
+  float mins[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      acc[i][j] = _mm256_setzero_ps();
+      mins[i][j] = 0.0f;
+    }
+  }
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+    alignas(32) int16_t sm[R][16];  // sc[0..7], m[0..7]
+    float d[R], dmin[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
+      if (T == 1) {
+        for (int l = 0; l < 144; l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + R * row_bytes + l), _MM_HINT_T0);
+        }
+      }
+      uint32_t u[4];
+      std::memcpy(u, blk[i] + 4, 12);
+      constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+      u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+      const uint32_t m03 = u[1] & k1;
+      u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+      u[2] = m03;
+      u[0] &= k1;
+      _mm256_store_si256(
+          reinterpret_cast<__m256i*>(sm[i]),
+          _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u))));
+      d[i] = F16(blk[i]);
+      dmin[i] = F16(blk[i] + 2);
+    }
+    __m256i lanes[R][T];
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      __m256i lo[R], hi[R], slo[R], shi[R];
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const __m256i q =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[i] + 16 + 32 * k));
+        lo[i] = _mm256_and_si256(q, m4);
+        hi[i] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        slo[i] = _mm256_set1_epi16(sm[i][2 * k]);
+        shi[i] = _mm256_set1_epi16(sm[i][2 * k + 1]);
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+        const __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 64 * k));
+        const __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 52 + 64 * k));
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) {
+          const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[i], a0), slo[i]);
+          const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[i], a1), shi[i]);
+          lanes[i][j] = _mm256_add_epi32(lanes[i][j], _mm256_add_epi32(p0, p1));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const __m128i bs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 4));
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        acc[i][j] = _mm256_add_ps(
+            acc[i][j], _mm256_mul_ps(_mm256_set1_ps(d[i] * ad), _mm256_cvtepi32_ps(lanes[i][j])));
+        __m128i m = _mm_madd_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(sm[i] + 8)), bs);
+        m = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+        m = _mm_add_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+        mins[i][j] = mins[i][j] + (dmin[i] * ad) * static_cast<float>(_mm_cvtsi128_si32(m));
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]) - mins[i][j];
+  }
+}
+
 float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   __m256 acc = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
@@ -347,7 +440,18 @@ SLM_AVX2_TILED_MATMUL(MatMulQ4_0, TileQ8, UnpackQ4_0, int64_t{in} / 32 * int64_t
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
-  for (int32_t r = r0; r < r1; ++r) {
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 4 <= r1; r += 4) TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 4 <= n_tok; t += 4)
+        TileQ4K<2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  for (; r < r1; ++r) {
     for (int32_t t = 0; t < n_tok; ++t)
       y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
   }
