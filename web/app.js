@@ -2,7 +2,10 @@
 // worker.js. Everything from a package is shown with textContent, never HTML.
 const $ = (id) => document.getElementById(id);
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-const state = { ready: false, opened: false, running: false, samples: [], ids: [] };
+const state = {
+  ready: false, opened: false, running: false, evaluating: false, samples: [], ids: [],
+  cases: null, casesName: '', evidence: null,
+};
 
 const fmtBytes = (n) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB`
   : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
@@ -17,8 +20,11 @@ function showError(message) {
 function setStatus(text) { $('status').textContent = text; }
 
 function updateButtons() {
-  $('run').disabled = !(state.ready && state.opened) || state.running;
+  const busy = state.running || state.evaluating;
+  $('run').disabled = !(state.ready && state.opened) || busy;
   $('stop').disabled = !state.running;
+  $('eval-run').disabled = !(state.ready && state.opened && state.cases) || busy;
+  $('eval-stop').disabled = !state.evaluating;
 }
 
 function addKv(dl, key, value) {
@@ -73,7 +79,6 @@ function sample(d, runStart) {
   state.samples.push({ decode: d.decodeTokS, prefill: runStart ? d.prefillTokS : null });
   if (state.samples.length > 150) state.samples.shift();
   drawChart();
-self.addEventListener('resize', drawChart);
 }
 
 function drawChart() {
@@ -146,8 +151,30 @@ worker.onmessage = (ev) => {
       document.body.dataset.state = 'done';
       updateButtons();
       return;
+    case 'eval-progress':
+      showEvalProgress(m);
+      showDiag(m.diag);
+      break;
+    case 'eval-done':
+      state.evaluating = false;
+      if (m.stopped) {
+        $('eval-status').textContent = `stopped after ${m.done} of ${m.total} cases (no evidence for a partial run)`;
+      } else {
+        state.evidence = m.evidence;
+        showFitness(JSON.parse(m.evidence));
+        $('eval-status').textContent = `done: ${m.total} cases`;
+      }
+      document.body.dataset.state = m.stopped ? 'eval-stopped' : 'evaluated';
+      break;
+    case 'release':
+      download(m.bytes, 'release-packet.tar', 'application/x-tar');
+      break;
+    case 'verified':
+      showVerify(m);
+      break;
     case 'error':
       state.running = false;
+      state.evaluating = false;
       if (m.during === 'opening the package') { state.opened = false; $('meta').hidden = true; }
       showError(`Error ${m.during}: ${m.message}`);
       setStatus('');
@@ -160,6 +187,125 @@ worker.onmessage = (ev) => {
   updateButtons();
 };
 worker.onerror = (e) => showError(`The worker failed: ${e.message || 'could not start (module workers are required)'}`);
+
+// ---- Evaluate tab ----
+
+function selectTab(name) {
+  for (const t of ['generate', 'evaluate']) {
+    $(`tab-${t}`).setAttribute('aria-selected', String(t === name));
+  }
+  $('gen-panel').hidden = name !== 'generate';
+  $('eval-panel').hidden = name !== 'evaluate';
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  tr.append(td);
+}
+
+function showEvalProgress(m) {
+  const c = m.lastCase;
+  $('eval-progress').max = m.total;
+  $('eval-progress').value = m.done;
+  const rate = m.ms > 0 ? m.tokens / (m.ms / 1000) : 0;
+  const eta = m.done > 0 ? ((m.total - m.done) * m.ms) / m.done / 1000 : 0;
+  $('eval-progress-text').textContent = `${m.done} / ${m.total} cases · ${fmtRate(rate)} · ETA ${eta.toFixed(0)} s`;
+  const tr = document.createElement('tr');
+  cell(tr, c.id);
+  cell(tr, c.pass ? 'pass' : 'fail', c.pass ? 'pass' : 'fail');
+  cell(tr, c.score.toFixed(3));
+  cell(tr, c.loglik ? c.loglik.mean.toFixed(4) : '–');
+  cell(tr, c.output_text);
+  $('cases-table').tBodies[0].append(tr);
+  $('cases-table').hidden = false;
+}
+
+function showFitness(e) {
+  const f = e.fitness, t = e.timing ?? {}, dl = $('fitness');
+  dl.replaceChildren();
+  const pct = (x) => `${(100 * x).toFixed(1)} %`;
+  addKv(dl, 'weighted pass rate', `${pct(f.weighted_pass_rate)} (${f.passed} / ${f.cases} cases)`);
+  for (const [tag, v] of Object.entries(f.tags ?? {})) addKv(dl, `tag ${tag}`, `${pct(v.weighted_pass_rate)} (${v.passed} / ${v.cases})`);
+  addKv(dl, 'mean log-likelihood', `${f.mean_loglik.toFixed(4)} nats/token (perplexity ${f.perplexity.toFixed(3)})`);
+  if (t.prefill_tok_s !== undefined) addKv(dl, 'prefill / decode', `${fmtRate(t.prefill_tok_s)} / ${fmtRate(t.decode_tok_s)}`);
+  if (t.peak_memory_bytes) addKv(dl, 'peak memory', fmtBytes(t.peak_memory_bytes));
+  addKv(dl, 'package + adapters', `${fmtBytes(f.package_bytes)} + ${fmtBytes(f.adapter_bytes)}`);
+  addKv(dl, 'assembly checksum', e.identity.assembly_checksum);
+  addKv(dl, 'cases digest', e.identity.cases_digest);
+  $('fitness-box').hidden = false;
+}
+
+function showVerify(m) {
+  const r = m.report, out = $('verify-result'), list = $('verify-problems');
+  out.className = r.ok ? 'status ok' : 'status bad';
+  out.textContent = r.ok
+    ? `${m.name}: verified — ${r.cases} cases replayed bit for bit (packet ${r.packet_digest.slice(0, 16)}…, ${m.ms.toFixed(0)} ms)`
+    : `${m.name}: NOT verified — ${r.problems.length} difference(s)`;
+  list.replaceChildren();
+  for (const p of r.problems.slice(0, 50)) {
+    const li = document.createElement('li');
+    li.textContent = p;
+    list.append(li);
+  }
+  document.body.dataset.verified = r.ok ? 'ok' : 'failed';
+}
+
+function download(bytes, name, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([bytes], { type }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+$('tab-generate').addEventListener('click', () => selectTab('generate'));
+$('tab-evaluate').addEventListener('click', () => selectTab('evaluate'));
+$('cases-file').addEventListener('change', async () => {
+  const f = $('cases-file').files[0];
+  if (!f) return;
+  state.cases = await f.text();
+  state.casesName = f.name;
+  $('cases-name').textContent = `${f.name} (${state.cases.split('\n').filter((l) => l.trim()).length} lines)`;
+  updateButtons();
+});
+$('eval-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const seed = $('e-seed').value.trim() || '0';
+  if (!/^\d+$/.test(seed)) return showError('seed must be a whole number');
+  const num = (id) => Number($(id).value);
+  state.evaluating = true;
+  state.evidence = null;
+  showError('');
+  $('fitness-box').hidden = true;
+  $('cases-table').tBodies[0].replaceChildren();
+  $('eval-progress-row').hidden = false;
+  $('eval-progress').value = 0;
+  $('eval-progress-text').textContent = 'starting…';
+  $('eval-status').textContent = `evaluating ${state.casesName}…`;
+  document.body.dataset.state = 'evaluating';
+  updateButtons();
+  worker.postMessage({
+    type: 'evaluate', cases: state.cases,
+    sampler: { temperature: num('e-temperature'), topK: num('e-top-k'), topP: num('e-top-p'), seed },
+  });
+});
+$('eval-stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
+$('dl-evidence').addEventListener('click', () => {
+  if (state.evidence) download(state.evidence, 'evidence.json', 'application/json');
+});
+$('dl-packet').addEventListener('click', () => worker.postMessage({ type: 'release', includeBase: $('include-base').checked }));
+$('packet-file').addEventListener('change', () => {
+  const f = $('packet-file').files[0];
+  if (!f) return;
+  $('verify-result').className = 'status';
+  $('verify-result').textContent = `verifying ${f.name}…`;
+  $('verify-problems').replaceChildren();
+  worker.postMessage({ type: 'verify', file: f });
+});
 
 function open(msg) {
   if (state.running) worker.postMessage({ type: 'stop' });
@@ -209,6 +355,7 @@ $('gen-form').addEventListener('submit', (e) => {
 $('stop').addEventListener('click', () => worker.postMessage({ type: 'stop' }));
 
 const params = new URLSearchParams(location.search);
+if (params.get('tab') === 'evaluate') selectTab('evaluate');
 if (params.get('package')) { $('url').value = params.get('package'); open({ type: 'open', url: new URL(params.get('package'), location.href).href }); }
 drawChart();
 self.addEventListener('resize', drawChart);

@@ -60,7 +60,7 @@ const DIAG = {
 const SCRATCH_BYTES = 256;  // out-params: handles, lengths, ids, params structs
 
 // ---- the WASI shim: exactly the imports slm.wasm needs ------------------
-const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_SPIPE = 70;
+const ERRNO_SUCCESS = 0, ERRNO_BADF = 8, ERRNO_SPIPE = 70, ERRNO_NOTCAPABLE = 76;
 
 function makeWasi(getMemory, { env = {}, log = (s) => console.error(s) } = {}) {
   const envBytes = Object.entries(env).map(([k, v]) => enc.encode(`${k}=${v}\0`));
@@ -106,6 +106,16 @@ function makeWasi(getMemory, { env = {}, log = (s) => console.error(s) } = {}) {
     },
     fd_seek() { return ERRNO_SPIPE; },
     fd_close() { return ERRNO_BADF; },
+    // No file system here: packages, cases and packets arrive as bytes. The
+    // file-reading code paths linked into the module (CLI-style loaders)
+    // get "no preopened directory" / "bad descriptor" and report an error.
+    fd_prestat_get() { return ERRNO_BADF; },
+    fd_prestat_dir_name() { return ERRNO_BADF; },
+    fd_fdstat_get() { return ERRNO_BADF; },
+    fd_filestat_get() { return ERRNO_BADF; },
+    fd_read() { return ERRNO_BADF; },
+    path_open() { return ERRNO_NOTCAPABLE; },
+    path_filestat_get() { return ERRNO_NOTCAPABLE; },
     proc_exit(code) { throw new WasiExit(code); },
   };
 }
@@ -379,6 +389,19 @@ export class Package {
   }
 }
 
+// Fills the sampler params struct in scratch ({temperature = 0, topK = 0,
+// topP = 1, seed = 0}; seed may be a number or BigInt); returns its pointer.
+function writeSamplerParams(s, { temperature = 0, topK = 0, topP = 1, seed = 0 } = {}) {
+  const p = s.scratch + 64, S = SAMPLER_PARAMS;
+  s.exports.slm_sampler_params_default(p);
+  const dv = s.dv();
+  dv.setFloat32(p + S.temperature, temperature, true);
+  dv.setInt32(p + S.top_k, topK, true);
+  dv.setFloat32(p + S.top_p, topP, true);
+  dv.setBigUint64(p + S.seed, BigInt.asUintN(64, BigInt(seed)), true);
+  return p;
+}
+
 export class Session {
   constructor(pkg, handle) {
     this.pkg = pkg;
@@ -404,15 +427,19 @@ export class Session {
     return new Float32Array(s.memory.buffer, p, s.dv().getUint32(nPtr, true));
   }
   /** {temperature = 0, topK = 0, topP = 1, seed = 0}; seed may be a number or BigInt. */
-  setSampler({ temperature = 0, topK = 0, topP = 1, seed = 0 } = {}) {
-    const s = this.slm, p = s.scratch + 64, S = SAMPLER_PARAMS;
-    s.exports.slm_sampler_params_default(p);
-    const dv = s.dv();
-    dv.setFloat32(p + S.temperature, temperature, true);
-    dv.setInt32(p + S.top_k, topK, true);
-    dv.setFloat32(p + S.top_p, topP, true);
-    dv.setBigUint64(p + S.seed, BigInt.asUintN(64, BigInt(seed)), true);
-    s.check(s.exports.slm_session_set_sampler(this._h(), p));
+  setSampler(params = {}) {
+    const s = this.slm;
+    s.check(s.exports.slm_session_set_sampler(this._h(), writeSamplerParams(s, params)));
+  }
+  /**
+   * Starts an evaluation of a cases file (JSONL text) on this session with
+   * sampler params (default greedy); run it with evaluation.step().
+   */
+  evaluate(casesText, sampler = {}) {
+    const s = this.slm, h = this._h();
+    const params = writeSamplerParams(s, sampler);
+    s.check(s.withString(casesText, (p, n) => s.exports.slm_eval_begin(h, p, n, params, s.scratch)));
+    return new Evaluation(s, s.dv().getUint32(s.scratch, true));
   }
   sample() {
     const s = this.slm;
@@ -466,4 +493,61 @@ export class Session {
     if (this.handle) this.slm.exports.slm_session_destroy(this.handle);
     this.handle = 0;
   }
+}
+
+/** A running evaluation (slm_eval_*): one case per step(). */
+export class Evaluation {
+  constructor(slm, handle) {
+    this.slm = slm;
+    this.handle = handle;
+  }
+  _h() {
+    if (!this.handle) throw new SlmError(Status.INVALID_ARGUMENT, 'evaluation destroyed');
+    return this.handle;
+  }
+  /** Runs the next case: {done, total, lastCase} (lastCase: the case's evidence record). */
+  step() {
+    const s = this.slm, h = this._h();
+    s.check(s.exports.slm_eval_step(h, s.scratch, s.scratch + 4));
+    const done = s.dv().getInt32(s.scratch, true), total = s.dv().getInt32(s.scratch + 4, true);
+    const p = s.exports.slm_eval_last_case(h, s.scratch + 8);
+    const len = s.dv().getUint32(s.scratch + 8, true);
+    return { done, total, lastCase: p ? JSON.parse(dec.decode(s.u8().subarray(p, p + len))) : null };
+  }
+  /** The evidence document as text (after the last step). */
+  evidence() {
+    const s = this.slm;
+    const p = s.exports.slm_eval_evidence(this._h(), s.scratch);
+    if (!p) throw new SlmError(Status.OUT_OF_RANGE, s.lastError());
+    return dec.decode(s.u8().subarray(p, p + s.dv().getUint32(s.scratch, true)));
+  }
+  /** The release packet as one ustar archive (a copy, e.g. for a download). */
+  release({ includeBase = false } = {}) {
+    const s = this.slm;
+    const p = s.exports.slm_eval_release(this._h(), includeBase ? 1 : 0, s.scratch);
+    if (!p) throw new SlmError(Status.OUT_OF_RANGE, s.lastError());
+    return s.u8().slice(p, p + s.dv().getUint32(s.scratch, true));
+  }
+  destroy() {
+    if (this.handle) this.slm.exports.slm_eval_destroy(this.handle);
+    this.handle = 0;
+  }
+}
+
+/**
+ * Verifies a release packet archive (Uint8Array) like `slm release verify`:
+ * digests, then a bit-exact replay on `pkg` (a Package, or null to use the
+ * base inside the packet). Returns {ok, packet_digest, base_digest, cases, problems}.
+ */
+export function verifyRelease(slm, archive, pkg = null) {
+  const s = slm, p = s.alloc(Math.max(archive.length, 1));
+  try {
+    s.u8().set(archive, p);
+    s.check(s.exports.slm_release_verify(pkg ? pkg._h() : 0, p, archive.length, s.scratch));
+  } finally { s.free(p); }
+  const v = s.dv().getUint32(s.scratch, true);
+  try {
+    const r = s.exports.slm_verify_report(v, s.scratch);
+    return JSON.parse(dec.decode(s.u8().subarray(r, r + s.dv().getUint32(s.scratch, true))));
+  } finally { s.exports.slm_verify_destroy(v); }
 }

@@ -1,9 +1,11 @@
 // The workbench's Web Worker: owns slm.wasm, the package and the session, so
-// the page never blocks. Messages in: open {file | url}, generate {...}, stop.
-// Messages out: ready, progress, opened, token, done, error (plain objects).
-import { Slm } from './slm.js';
+// the page never blocks. Messages in: open {file | url}, generate {...}, stop,
+// evaluate {cases, sampler}, release {includeBase}, verify {file}.
+// Messages out: ready, progress, opened, token, done, eval-progress,
+// eval-done, release, verified, error (plain objects).
+import { Slm, verifyRelease } from './slm.js';
 
-let slm = null, pkg = null, session = null;
+let slm = null, pkg = null, session = null, evaluation = null;
 let stopRequested = false, busy = false;
 
 const post = (m) => self.postMessage(m);
@@ -15,6 +17,8 @@ const ready = Slm.load({ log: (line) => post({ type: 'log', line }) }).then((s) 
 }, (e) => fail(e, 'loading slm.wasm'));
 
 function closePackage() {
+  evaluation?.destroy();
+  evaluation = null;
   session?.destroy();
   pkg?.destroy();
   session = null;
@@ -91,9 +95,70 @@ async function generate(msg) {
   }
 }
 
+// Runs the cases one per step, yielding between steps so 'stop' gets in.
+async function evaluate(msg) {
+  if (!session) return fail(new Error('open a package first'), 'evaluating');
+  if (busy) return;
+  busy = true;
+  stopRequested = false;
+  evaluation?.destroy();
+  evaluation = null;
+  try {
+    evaluation = session.evaluate(msg.cases, { ...msg.sampler, seed: BigInt(msg.sampler.seed) });
+    const t0 = performance.now();
+    let done = 0, total = 1, tokens = 0;
+    while (done < total && !stopRequested) {
+      const step = evaluation.step();
+      ({ done, total } = step);
+      const c = step.lastCase;
+      tokens += c.prompt_ids.length + c.output_ids.length + (c.loglik?.target_ids?.length ?? 0);
+      post({ type: 'eval-progress', done, total, lastCase: c, tokens, ms: performance.now() - t0, diag: session.diagnostics() });
+      await yieldToEvents();
+    }
+    if (done < total) {
+      post({ type: 'eval-done', stopped: true, done, total });
+    } else {
+      post({ type: 'eval-done', stopped: false, done, total, evidence: evaluation.evidence() });
+    }
+  } catch (e) {
+    fail(e, 'evaluating');
+  } finally {
+    busy = false;
+  }
+}
+
+function release(msg) {
+  try {
+    if (!evaluation) throw new Error('run an evaluation first');
+    const bytes = evaluation.release({ includeBase: msg.includeBase });
+    self.postMessage({ type: 'release', bytes }, [bytes.buffer]);
+  } catch (e) {
+    fail(e, 'building the release packet');
+  }
+}
+
+async function verify(msg) {
+  await ready;
+  if (busy) return;
+  busy = true;
+  try {
+    const bytes = new Uint8Array(await msg.file.arrayBuffer());  // a packet is small without its base
+    const t0 = performance.now();
+    const report = verifyRelease(slm, bytes, pkg);
+    post({ type: 'verified', name: msg.file.name, report, ms: performance.now() - t0 });
+  } catch (e) {
+    fail(e, 'verifying the release packet');
+  } finally {
+    busy = false;
+  }
+}
+
 self.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'open') open(msg);
   else if (msg.type === 'generate') generate(msg);
+  else if (msg.type === 'evaluate') evaluate(msg);
+  else if (msg.type === 'release') release(msg);
+  else if (msg.type === 'verify') verify(msg);
   else if (msg.type === 'stop') stopRequested = true;
 };

@@ -3,12 +3,15 @@
 // text exactly, show a corrupted package's error in the page, and work at
 // phone width. Screenshots go to $SLM_WEB_ARTIFACTS (default <tmp>/.../artifacts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, nativeGenerate, requireFile, testPackage } from './fixtures.mjs';
+import {
+  CASES, GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, deterministicPart, nativeEval, nativeGenerate, nativePacket,
+  nativeVerify, requireFile, testPackage,
+} from './fixtures.mjs';
 import { serve } from './serve.mjs';
 
 const CHROMIUM = process.env.SLM_CHROMIUM ?? '/usr/bin/chromium';
@@ -141,6 +144,61 @@ test('a corrupted package shows an error in the page', async () => {
   await openPackage('/test/missing.slm');
   assert.match(await page.textContent('#error'), /404/);
   await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-error.png') });
+});
+
+async function evaluateInPage() {
+  await openPackage('/test/stories260K.slm');
+  await page.click('#tab-evaluate');
+  await page.setInputFiles('#cases-file', CASES);
+  await page.waitForFunction(() => !document.getElementById('eval-run').disabled);
+  await page.click('#eval-run');
+  await page.waitForFunction(() => ['evaluated', 'error'].includes(document.body.dataset.state), null, { timeout: 120000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'evaluated', await page.textContent('#error'));
+}
+
+async function downloadTo(selector, file) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  await dl.saveAs(file);
+  return readFileSync(file);
+}
+
+test('the Evaluate tab writes the CLI evidence, and its packet verifies with the CLI', async () => {
+  await evaluateInPage();
+  const rows = await page.$$eval('#cases-table tbody tr', (trs) => trs.length);
+  const native = nativeEval();
+  assert.equal(rows, JSON.parse(native.text).cases.length);
+  assert.match(await page.textContent('#fitness'), /weighted pass rate/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-evaluate.png'), fullPage: true });
+  const evidence = await downloadTo('#dl-evidence', path.join(OUT, 'page-evidence.json'));
+  assert.deepEqual(deterministicPart(evidence.toString('utf8')), deterministicPart(native.text));
+  const packet = path.join(OUT, 'page-packet.tar');
+  await downloadTo('#dl-packet', packet);
+  const v = nativeVerify(packet);
+  assert.ok(v.ok, v.output);
+});
+
+test('a packet built by the CLI verifies in the page; a tampered one is reported', async () => {
+  await page.goto(`${base}/index.html?tab=evaluate`);
+  await openPackage('/test/stories260K.slm');
+  await page.click('#tab-evaluate');
+  const verify = async (file) => {
+    await page.evaluate(() => { delete document.body.dataset.verified; });
+    await page.setInputFiles('#packet-file', file);
+    await page.waitForFunction(() => document.body.dataset.verified || document.body.dataset.state === 'error', null, { timeout: 120000 });
+    return page.evaluate(() => ({ verified: document.body.dataset.verified, text: document.getElementById('verify-result').textContent }));
+  };
+  const good = await verify(nativePacket());
+  assert.equal(good.verified, 'ok', good.text);
+  assert.match(good.text, /verified/);
+  const bytes = readFileSync(nativePacket());
+  const at = bytes.indexOf('"output_text"');
+  assert.ok(at > 0);
+  bytes[at + 20] ^= 1;
+  const tampered = path.join(OUT, 'tampered-packet.tar');
+  writeFileSync(tampered, bytes);
+  const bad = await verify(tampered);
+  assert.equal(bad.verified, 'failed', bad.text);
+  assert.ok(await page.$$eval('#verify-problems li', (li) => li.length) > 0);
 });
 
 test('clean at phone width: no horizontal scrolling', async () => {

@@ -2,7 +2,7 @@
 // the models are, the test package (made by the native CLI) and the native
 // CLI's reference runs. Anything missing is a failure that says what to do.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +50,47 @@ export const SAMPLED_PARAMS = { temperature: 0.8, topK: 40, topP: 0.9, seed: 42 
 export function nativeGenerate(args) {
   const out = execFileSync(CLI, ['generate', testPackage(), ...args, '--json'], { encoding: 'utf8' });
   return JSON.parse(out);
+}
+
+export const CASES = path.join(ROOT, 'tests/data/eval/stories260K.jsonl');
+
+// `slm eval` on the test package with the bundled cases (once per process):
+// {path, text} of the evidence.
+let evaluated = null;
+export function nativeEval() {
+  if (evaluated) return evaluated;
+  const out = path.join(OUT, 'native-evidence.json');
+  execFileSync(CLI, ['eval', testPackage(), '--cases', CASES, '-o', out, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  evaluated = { path: out, text: readFileSync(out, 'utf8') };
+  return evaluated;
+}
+
+// A packet archive built by the native CLI from nativeEval() (once per process).
+let packet = null;
+export function nativePacket() {
+  if (packet) return packet;
+  packet = path.join(OUT, 'native-packet.tar');
+  rmSync(packet, { force: true });
+  execFileSync(CLI, ['release', 'build', '--evidence', nativeEval().path, '--model', testPackage(), '--cases', CASES, '-o', packet],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  return packet;
+}
+
+// `slm release verify` on a packet: {ok, output}.
+export function nativeVerify(packetPath) {
+  try {
+    const output = execFileSync(CLI, ['release', 'verify', packetPath, '--model', testPackage(), '--quiet'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { ok: true, output };
+  } catch (e) {
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+// The evidence without its `environment` and `timing` sections (what must be
+// identical between builds and runs).
+export function deterministicPart(evidenceText) {
+  const e = JSON.parse(evidenceText);
+  delete e.environment;
+  delete e.timing;
+  return e;
 }

@@ -138,11 +138,50 @@ test('too large, truncated and garbage inputs are clear errors', async () => {
 });
 
 test('a module needing an import the shim lacks fails at instantiate, naming it', async () => {
-  // (module (import "wasi_snapshot_preview1" "path_open" (func)) (import "env" "foo" (func)))
+  // (module (import "wasi_snapshot_preview1" "sock_accept" (func)) (import "env" "foo" (func)))
   const str = (s) => [s.length, ...new TextEncoder().encode(s)];
   const imp = (m, n) => [...str(m), ...str(n), 0x00, 0x00];
-  const importsBody = [2, ...imp('wasi_snapshot_preview1', 'path_open'), ...imp('env', 'foo')];
+  const importsBody = [2, ...imp('wasi_snapshot_preview1', 'sock_accept'), ...imp('env', 'foo')];
   const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0,
     2, importsBody.length, ...importsBody]);
-  await assert.rejects(Slm.load({ bytes }), /wasi_snapshot_preview1\.path_open, env\.foo/);
+  await assert.rejects(Slm.load({ bytes }), /wasi_snapshot_preview1\.sock_accept, env\.foo/);
+});
+
+test('evaluation through slm.js writes the native evidence; packets verify both ways', async () => {
+  const { CASES, deterministicPart, nativeEval, nativePacket, nativeVerify } = await import('./fixtures.mjs');
+  const { verifyRelease } = await import('../../web/slm.js');
+  const { writeFileSync } = await import('node:fs');
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const s = pkg.createSession();
+  const ev = s.evaluate(readFileSync(CASES, 'utf8'));
+  let step;
+  do { step = ev.step(); } while (step.done < step.total);
+  assert.ok(step.total > 3);
+  assert.equal(typeof step.lastCase.pass, 'boolean');
+  const evidence = ev.evidence();
+  assert.deepEqual(deterministicPart(evidence), deterministicPart(nativeEval().text));
+
+  // The wasm-built packet verifies with the native CLI ...
+  const archive = ev.release();
+  const fromWasm = path.join(OUT, 'wasm-packet.tar');
+  writeFileSync(fromWasm, archive);
+  const v = nativeVerify(fromWasm);
+  assert.ok(v.ok, v.output);
+  assert.match(v.output, /bit-identical/);
+  // ... and the native packet verifies in wasm.
+  const r = verifyRelease(slm, readFileSync(nativePacket()), pkg);
+  assert.equal(r.ok, true, JSON.stringify(r.problems));
+  assert.equal(r.cases, step.total);
+  // A flipped byte in the archive's evidence is reported, not passed.
+  const bad = new Uint8Array(archive);
+  const at = Buffer.from(bad).indexOf('"output_text"');
+  assert.ok(at > 0);
+  bad[at + 20] ^= 1;
+  const rb = verifyRelease(slm, bad, pkg);
+  assert.equal(rb.ok, false);
+  assert.ok(rb.problems.length > 0);
+  ev.destroy();
+  s.destroy();
+  pkg.destroy();
 });
