@@ -124,24 +124,33 @@ void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, 
 // The 32 signed codes of block b of a row, as bytes in value order.
 struct UnpackQ8_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  static constexpr bool kUnsigned = false;  // signed codes: LaneSums (sign trick)
   static __m256i Codes(const uint8_t* blk) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
   }
 };
+// q4_0 returns the raw nibbles u (0..15, value u - 8). Decode: the lane sums
+// are maddubs(u, a) + madd (no sign trick, no saturation: 2 * 15 * 127) minus
+// 8 * (a[4l] + ... + a[4l+3]), formed once per block (exact int32); prefill
+// subtracts 8 from the codes and uses LaneSums.
 struct UnpackQ4_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  static constexpr bool kUnsigned = true;
   static __m256i Codes(const uint8_t* blk) {
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
     const __m128i m = _mm_set1_epi8(0x0F);
     const __m128i lo = _mm_and_si128(q, m);                     // values 0..15
     const __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), m);  // values 16..31
-    return _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+    return _mm256_set_m128i(hi, lo);
   }
 };
 
 template <typename Unpack, int R, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  // Decode (T == 1) subtracts the activation sums once per block for all R
+  // rows; prefill is faster with the sign trick on codes - 8 (kernel lab).
+  constexpr bool kCorr = Unpack::kUnsigned && T == 1;
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i) {
     for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -156,6 +165,8 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
       // past the matrix end is harmless (no fault, no result change).
       if (T == 1) _mm_prefetch(reinterpret_cast<const char*>(blk + 8 * row_bytes), _MM_HINT_T0);
       wq[i] = Unpack::Codes(blk);
+      // Prefill: signed codes once per row and block (reused by T tokens).
+      if (Unpack::kUnsigned && !kCorr) wq[i] = _mm256_sub_epi8(wq[i], _mm256_set1_epi8(8));
       wd[i] = F16(blk);
     }
     for (int j = 0; j < T; ++j) {
@@ -163,8 +174,17 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
       float ad;
       std::memcpy(&ad, a, 4);
       const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4));
+      const __m256i ones = _mm256_set1_epi16(1);
+      // kUnsigned: 8 * (sum of each 4 activation codes), subtracted per row.
+      const __m256i corr =
+          kCorr ? _mm256_slli_epi32(
+                      _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), aq), ones), 3)
+                : _mm256_setzero_si256();
       for (int i = 0; i < R; ++i) {
-        const __m256 p = _mm256_cvtepi32_ps(LaneSums(wq[i], aq));
+        const __m256i sums =
+            kCorr ? _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq[i], aq), ones), corr)
+                  : LaneSums(wq[i], aq);
+        const __m256 p = _mm256_cvtepi32_ps(sums);
         acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_set1_ps(wd[i] * ad), p));
       }
     }
