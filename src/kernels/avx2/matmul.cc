@@ -366,6 +366,80 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   return Reduce8(acc);
 }
 
+// R rows x T tokens of q6_k (the tiled form of DotQ6_K). Per 32-value
+// chunk c: 6-bit codes u, int16 pairs maddubs(u, a) - maddubs(32, a) (the
+// second is activation-only: once per token and chunk), then madd by the
+// int8 scale of each pair's 16-value sub-block into lanes (exact int32).
+template <int R, int T>
+void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  __m256 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+  const __m256i k32 = _mm256_set1_epi8(32);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ6_K)};
+      if (T == 1) {
+        for (int l = 0; l < 210; l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + R * row_bytes + l), _MM_HINT_T0);
+        }
+      }
+    }
+    __m256i lanes[R][T];
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j] = _mm256_setzero_si256();
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+      const int h = c / 4, jc = c % 4;
+      __m256i q[R], sv[R];
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const __m256i l = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(blk[i] + 64 * h + (jc % 2 == 1 ? 32 : 0)));
+        const __m256i qh = _mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(blk[i] + offsetof(BlockQ6_K, qh) + 32 * h));
+        const __m256i low =
+            jc >= 2 ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4) : _mm256_and_si256(l, m4);
+        q[i] = _mm256_or_si256(
+            low, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * jc), m2), 4));
+        const int8_t* sc = reinterpret_cast<const int8_t*>(blk[i] + offsetof(BlockQ6_K, scales));
+        sv[i] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+        const __m256i av = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 32 * c));
+        const __m256i corr = _mm256_maddubs_epi16(k32, av);
+#pragma GCC unroll 8
+        for (int i = 0; i < R; ++i) {
+          const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q[i], av), corr);
+          lanes[i][j] = _mm256_add_epi32(lanes[i][j], _mm256_madd_epi16(p16, sv[i]));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      float ad;
+      std::memcpy(&ad, x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)}, 4);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const float dd = F16(blk[i] + offsetof(BlockQ6_K, d)) * ad;
+        acc[i][j] = _mm256_add_ps(
+            acc[i][j], _mm256_mul_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(lanes[i][j])));
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+  }
+}
+
 // ---- activation quantization (kernels.h, "Activation quantization") --------
 
 // One block of n = 32 * k values: returns d, writes the codes. Same bits as
@@ -480,7 +554,18 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
-  for (int32_t r = r0; r < r1; ++r) {
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 4 <= r1; r += 4) TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 4 <= n_tok; t += 4)
+        TileQ6K<2, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ6K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  for (; r < r1; ++r) {
     for (int32_t t = 0; t < n_tok; ++t)
       y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
   }
