@@ -9,7 +9,8 @@
 // 4l..4l+3) is built from i32x4.dot_i16x8_s on sign-extended codes (pairs)
 // plus one shuffle-add (pairs of pairs); the float step per block is
 // acc = acc + splat(scale) * convert(p), mul then add (no FMA, no relaxed SIMD).
-// Tiling: 4 rows x 1 token (decode) or 2 rows x 4 tokens (prefill).
+// Tiling: 4 rows x 1 token (decode) or 2 rows x 4 tokens (prefill); q4_k
+// 2 x 1 / 2 x 2 (TileQ4K).
 #include <wasm_simd128.h>
 
 #include <cstring>
@@ -160,38 +161,102 @@ void TileQ4_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, c
   TileQ8<UnpackQ4_0, R, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
 }
 
-float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {
-  Acc8 acc = Zero8();
-  float mins = 0.0f;
+// R rows x T tokens of q4_k. The 16-bit weights are pre-multiplied by their
+// sub-block scale (|sc * u| <= 63 * 15, exact in int16) once per row and
+// chunk, activations widened once per token and chunk; each (row, token)
+// then needs 4 i32x4.dot_i16x8 per 32 values, accumulated as PAIR sums
+// (values 2m, 2m+1) over the whole super-block, and the pair -> 4-value
+// lane combination (kernels.h's L[l], exact int32) once per super-block.
+template <int R, int T>
+void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  Acc8 acc[R][T];
+  float mins[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      acc[i][j] = Zero8();
+      mins[i][j] = 0.0f;
+    }
+  }
   const v128_t m4 = wasm_i8x16_splat(0x0F);
   for (int32_t b = 0; b < in / 256; ++b) {
-    const uint8_t* blk = row + b * int64_t{sizeof(BlockQ4_K)};
-    const uint8_t* a = act + b * int64_t{sizeof(ActQ8x256)};
-    ActQ8x256 head;
-    std::memcpy(&head, a, offsetof(ActQ8x256, qs));
-    v128_t lo = wasm_i32x4_splat(0), hi = wasm_i32x4_splat(0);
-    int32_t msum = 0;
-    for (int c = 0; c < 8; ++c) {
-      uint8_t sc, m;
-      quant::ScaleMinK4(c, blk + 4, &sc, &m);
-      const uint8_t* qs = blk + 16 + 32 * (c / 2);
-      v128_t q0 = Load(qs), q1 = Load(qs + 16);
-      if (c % 2 == 0) {
-        q0 = wasm_v128_and(q0, m4);
-        q1 = wasm_v128_and(q1, m4);
-      } else {
-        q0 = wasm_u8x16_shr(q0, 4);
-        q1 = wasm_u8x16_shr(q1, 4);
-      }
-      const v128_t vsc = wasm_i32x4_splat(sc);
-      lo = wasm_i32x4_add(lo, wasm_i32x4_mul(vsc, LaneSums16(q0, Load(a + 20 + 32 * c))));
-      hi = wasm_i32x4_add(hi, wasm_i32x4_mul(vsc, LaneSums16(q1, Load(a + 36 + 32 * c))));
-      msum += int32_t{m} * head.bsums[c];
+    const uint8_t* blk[R];
+    uint8_t sm[R][16];  // sc[0..7], m[0..7]
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
+      uint32_t u[4];
+      std::memcpy(u, blk[i] + 4, 12);
+      constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+      u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+      const uint32_t m03 = u[1] & k1;
+      u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+      u[2] = m03;
+      u[0] &= k1;
+      std::memcpy(sm[i], u, 16);
     }
-    AddScaled(&acc, F16(blk) * head.d, lo, hi);
-    mins = mins + (F16(blk + 2) * head.d) * static_cast<float>(msum);
+    v128_t pairs[R][T][4];
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) {
+        for (int k = 0; k < 4; ++k) pairs[i][j][k] = wasm_i32x4_splat(0);
+      }
+    }
+    for (int c = 0; c < 8; ++c) {
+      v128_t wv[R][4];
+      for (int i = 0; i < R; ++i) {
+        const uint8_t* qs = blk[i] + 16 + 32 * (c / 2);
+        v128_t q0 = Load(qs), q1 = Load(qs + 16);
+        if (c % 2 == 0) {
+          q0 = wasm_v128_and(q0, m4);
+          q1 = wasm_v128_and(q1, m4);
+        } else {
+          q0 = wasm_u8x16_shr(q0, 4);
+          q1 = wasm_u8x16_shr(q1, 4);
+        }
+        const v128_t sc = wasm_i16x8_splat(sm[i][c]);
+        wv[i][0] = wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(q0), sc);
+        wv[i][1] = wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(q0), sc);
+        wv[i][2] = wasm_i16x8_mul(wasm_u16x8_extend_low_u8x16(q1), sc);
+        wv[i][3] = wasm_i16x8_mul(wasm_u16x8_extend_high_u8x16(q1), sc);
+      }
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)} + 20 + 32 * c;
+        const v128_t a0 = Load(a), a1 = Load(a + 16);
+        const v128_t av[4] = {wasm_i16x8_extend_low_i8x16(a0), wasm_i16x8_extend_high_i8x16(a0),
+                              wasm_i16x8_extend_low_i8x16(a1), wasm_i16x8_extend_high_i8x16(a1)};
+        for (int i = 0; i < R; ++i) {
+          for (int k = 0; k < 4; ++k) {
+            pairs[i][j][k] = wasm_i32x4_add(pairs[i][j][k], wasm_i32x4_dot_i16x8(wv[i][k], av[k]));
+          }
+        }
+      }
+    }
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      ActQ8x256 head;
+      std::memcpy(&head, a, offsetof(ActQ8x256, qs));
+      const v128_t bs = Load(a + 4);
+      for (int i = 0; i < R; ++i) {
+        const v128_t* p = pairs[i][j];
+        const v128_t lo = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
+                                         wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
+        const v128_t hi = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
+                                         wasm_i32x4_shuffle(p[2], p[3], 1, 3, 5, 7));
+        AddScaled(&acc[i][j], F16(blk[i]) * head.d, lo, hi);
+        // M = sum_c m[c] * bsums[c] (exact int32).
+        uint8_t mm[16] = {};
+        std::memcpy(mm, sm[i] + 8, 8);
+        const v128_t mv = wasm_u16x8_extend_low_u8x16(Load(mm));
+        v128_t d = wasm_i32x4_dot_i16x8(mv, bs);
+        d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 2, 3, 0, 1));
+        d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 1, 0, 3, 2));
+        mins[i][j] = mins[i][j] +
+                     (F16(blk[i] + 2) * head.d) * static_cast<float>(wasm_i32x4_extract_lane(d, 0));
+      }
+    }
   }
-  return Reduce8(acc) - mins;
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]) - mins[i][j];
+  }
 }
 
 float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
@@ -276,10 +341,20 @@ SLM_SIMD128_TILED_MATMUL(MatMulQ4_0, TileQ4_0, int64_t{in} / 32 * int64_t{sizeof
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
-  for (int32_t r = r0; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t) {
-      y[t * y_stride + r] = DotQ4_K(w + r * row_bytes, x + t * x_stride, in);
+  int32_t r = r0;
+  if (n_tok == 1) {
+    for (; r + 2 <= r1; r += 2) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 2 <= n_tok; t += 2)
+        TileQ4K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
     }
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t)
+      TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
   }
 }
 
