@@ -10,7 +10,7 @@
 // plus one shuffle-add (pairs of pairs); the float step per block is
 // acc = acc + splat(scale) * convert(p), mul then add (no FMA, no relaxed SIMD).
 // Tiling: 4 rows x 1 token (decode) or 2 rows x 4 tokens (prefill); q4_k
-// 2 x 1 / 2 x 2 (TileQ4K).
+// 2 x 1 / 2 x 2 (TileQ4K); q6_k 2 x 2 for prefill, the row dot for decode.
 #include <wasm_simd128.h>
 
 #include <cstring>
@@ -259,6 +259,76 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   }
 }
 
+// R rows x T tokens of q6_k, the same scheme as TileQ4K: 16-bit codes
+// (u - 32) pre-multiplied by their 16-value sub-block's int8 scale (|.| <=
+// 32 * 128, exact in int16), pair sums per super-block, one pair -> lane
+// combination per super-block.
+template <int R, int T>
+void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+  Acc8 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
+  }
+  const v128_t m4 = wasm_i8x16_splat(0x0F), m2 = wasm_i8x16_splat(3);
+  const v128_t k32 = wasm_i16x8_splat(32);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+    for (int i = 0; i < R; ++i) blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ6_K)};
+    v128_t pairs[R][T][4];
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) {
+        for (int k = 0; k < 4; ++k) pairs[i][j][k] = wasm_i32x4_splat(0);
+      }
+    }
+    for (int c = 0; c < 8; ++c) {
+      const int h = c / 4, jc = c % 4;
+      v128_t wv[R][4];
+      for (int i = 0; i < R; ++i) {
+        const uint8_t* ql = blk[i] + 64 * h + (jc % 2 == 1 ? 32 : 0);
+        const uint8_t* qh = blk[i] + offsetof(BlockQ6_K, qh) + 32 * h;
+        const int8_t* sc = reinterpret_cast<const int8_t*>(blk[i] + offsetof(BlockQ6_K, scales));
+        for (int half = 0; half < 2; ++half) {  // values 0-15 / 16-31 of the chunk
+          const v128_t l = Load(ql + 16 * half), vh = Load(qh + 16 * half);
+          const v128_t low = jc >= 2 ? wasm_u8x16_shr(l, 4) : wasm_v128_and(l, m4);
+          const v128_t q =
+              wasm_v128_or(low, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(vh, 2 * jc), m2), 4));
+          const v128_t s = wasm_i16x8_splat(sc[2 * c + half]);
+          wv[i][2 * half] = wasm_i16x8_mul(wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(q), k32), s);
+          wv[i][2 * half + 1] =
+              wasm_i16x8_mul(wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(q), k32), s);
+        }
+      }
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)} + 20 + 32 * c;
+        const v128_t a0 = Load(a), a1 = Load(a + 16);
+        const v128_t av[4] = {wasm_i16x8_extend_low_i8x16(a0), wasm_i16x8_extend_high_i8x16(a0),
+                              wasm_i16x8_extend_low_i8x16(a1), wasm_i16x8_extend_high_i8x16(a1)};
+        for (int i = 0; i < R; ++i) {
+          for (int k = 0; k < 4; ++k) {
+            pairs[i][j][k] = wasm_i32x4_add(pairs[i][j][k], wasm_i32x4_dot_i16x8(wv[i][k], av[k]));
+          }
+        }
+      }
+    }
+    for (int j = 0; j < T; ++j) {
+      float ad;
+      std::memcpy(&ad, x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)}, 4);
+      for (int i = 0; i < R; ++i) {
+        const v128_t* p = pairs[i][j];
+        const v128_t lo = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
+                                         wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
+        const v128_t hi = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
+                                         wasm_i32x4_shuffle(p[2], p[3], 1, 3, 5, 7));
+        AddScaled(&acc[i][j], F16(blk[i] + offsetof(BlockQ6_K, d)) * ad, lo, hi);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+  }
+}
+
 float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   Acc8 acc = Zero8();
   const v128_t m4 = wasm_i8x16_splat(0x0F), m2 = wasm_i8x16_splat(3), k32 = wasm_i8x16_splat(32);
@@ -361,10 +431,20 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
-  for (int32_t r = r0; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t) {
-      y[t * y_stride + r] = DotQ6_K(w + r * row_bytes, x + t * x_stride, in);
+  int32_t r = r0;
+  if (n_tok == 1) {  // decode: the row-at-a-time dot is faster (wasm lab)
+    for (; r < r1; ++r) y[r] = DotQ6_K(w + r * row_bytes, x, in);
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 2 <= n_tok; t += 2)
+        TileQ6K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ6K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
     }
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t)
+      TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
   }
 }
 
