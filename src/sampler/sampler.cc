@@ -197,14 +197,30 @@ int32_t Sampler::Sample(std::span<const float> logits) {
   // (value desc, id asc) is a strict total order, so any correct sort gives the
   // same sequence on every standard library.
   auto better = [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); };
+  // Candidates are ids_[0..c). A shortcut with the same bits: with min_p on
+  // and top_p off, the ids step 5 would cut (Exp(l - max l) < min_p * Exp(0))
+  // form the tail of the sorted order and nothing else depends on them, so
+  // they are dropped before sorting (a 32k vocab then sorts a few ids, not all).
+  int32_t c = n;
+  if (config_.min_p > 0 && config_.top_p == 1) {
+    float max_all = kNegInf;
+    for (int32_t i = 0; i < n; ++i) max_all = std::max(max_all, p[i]);
+    if (max_all != kNegInf && max_all != -kNegInf) {
+      const float threshold = config_.min_p * Exp(max_all - max_all);
+      c = 0;
+      for (int32_t i = 0; i < n; ++i) {
+        if (Exp(p[i] - max_all) >= threshold) ids_[c++] = i;  // the best always passes
+      }
+    }
+  }
   // 2. Top-k.
-  int32_t m = n;
+  int32_t m = c;
   const bool sorted = config_.top_k > 0 || config_.top_p < 1 || config_.min_p > 0;
-  if (config_.top_k > 0 && config_.top_k < n) {
+  if (config_.top_k > 0 && config_.top_k < c) {
     m = config_.top_k;
-    std::partial_sort(ids_.begin(), ids_.begin() + m, ids_.begin() + n, better);
+    std::partial_sort(ids_.begin(), ids_.begin() + m, ids_.begin() + c, better);
   } else if (sorted) {
-    std::sort(ids_.begin(), ids_.begin() + n, better);
+    std::sort(ids_.begin(), ids_.begin() + c, better);
   }
   // 3. Softmax numerators over the candidates, summed in candidate order.
   float max_l = kNegInf;

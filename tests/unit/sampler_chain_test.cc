@@ -214,6 +214,42 @@ TEST(SamplerFilters, TemperatureComesBeforeTopPAndMinP) {
   EXPECT_EQ(Support(*s, {3, 2, 1, 0}, 4000), (std::set<int32_t>{0}));
 }
 
+TEST(SamplerFilters, MinPShortcutDrawsWhatTheFullChainDraws) {
+  // With top_p 1 the sampler drops min-p's losers before sorting. top_p just
+  // below 1 takes the full path (sort everything, cut at top_p, then min-p);
+  // its cut only removes a tail far below any min_p here, so both must draw
+  // the same ids bit for bit.
+  const int32_t v = 3000;
+  Prng rows(17);
+  std::vector<float> l(v);
+  int compared = 0;
+  for (float min_p : {0.01f, 0.05f, 0.3f, 1.0f}) {
+    for (int32_t k : {0, 7, 50}) {
+      for (float t : {0.4f, 1.0f, 2.0f}) {
+        SamplerConfig c;
+        c.temperature = t;
+        c.top_k = k;
+        c.min_p = min_p;
+        c.seed = 99;
+        c.repeat_penalty = 1.3f;
+        SamplerConfig full = c;
+        full.top_p = std::nextafter(1.0f, 0.0f);
+        auto a = Make(v, c), b = Make(v, full);
+        for (int i = 0; i < 40; ++i) {
+          for (float& x : l) x = rows.NextFloat() * 10.0f - 5.0f;
+          l[3] = l[11];  // a tie
+          l[20] = NAN;
+          const int32_t x = a->Sample(l), y = b->Sample(l);
+          ASSERT_EQ(x, y) << "min_p " << min_p << " top_k " << k << " T " << t << " row " << i;
+          ASSERT_TRUE(a->Accept(x).ok() && b->Accept(y).ok());
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 4 * 3 * 3 * 40);
+}
+
 TEST(SamplerFilters, TiesRankTheLowestIdFirst) {
   SamplerConfig c;
   c.temperature = 1;
