@@ -5,8 +5,10 @@ Seeds are tiny valid files in the real formats (a 1-layer llama with dim 8 or
 32, an 8-piece vocabulary), plus a few KB cut from the real fixtures in
 SLM_MODELS_DIR (never whole models). Run from the repository root:
     tests/fuzz/make_corpus.py            (SLM_MODELS_DIR or ../shared/models)
-The .slm seed is written by `slm convert` from the GGUF seed (pass --slm PATH
-to the CLI binary).
+The .slm seed is written by `slm convert` from the GGUF seed, the adapter
+package seeds by `slm adapter diff` (stories260K vs children that differ in
+one tensor, ~1 KB each) and the packet archive by `slm eval` + `slm release
+build -o packet.tar` (pass --slm PATH to the CLI binary).
 """
 import json
 import os
@@ -258,6 +260,132 @@ def llama2c_tokenizer(pieces):
     return out
 
 
+# ---- adapters (against stories260K: dim 64, hidden 172, 8 heads, 4 kv) ----
+def lora_gguf(pairs, alpha=2.0, arch="llama"):
+    """pairs: (target, out, in, rank, ggml type 0/1/8). lora_a is ours
+    [r, in] (ne [in, r]), lora_b [out, r] (ne [r, out]); token_embd.weight is
+    flipped as in llama.cpp: lora_a [vocab = in, r], lora_b [dim = out, r]."""
+    kvs = [gguf_kv("general.architecture", 8, arch), gguf_kv("general.type", 8, "adapter"),
+           gguf_kv("adapter.type", 8, "lora"), gguf_kv("adapter.lora.alpha", 6, alpha)]
+    infos, data, n = b"", b"", 0
+    for k, (target, out, inp, r, t) in enumerate(pairs):
+        a_shape = [inp, r] if target == "token_embd.weight" else [r, inp]
+        for suffix, shape in ((".lora_a", a_shape), (".lora_b", [out, r])):
+            vals = values(prod(shape), k * 2 + len(suffix))
+            if t == 0:
+                blob = struct.pack("<%df" % len(vals), *vals)
+            elif t == 1:
+                blob = b"".join(f16(v) for v in vals)
+            else:
+                blob = q8_0(vals)
+            while len(data) % 32:
+                data += b"\0"
+            ne = list(reversed(shape))
+            infos += gguf_str(target + suffix) + struct.pack("<I", 2)
+            infos += b"".join(struct.pack("<Q", x) for x in ne) + struct.pack("<IQ", t, len(data))
+            data += blob
+            n += 1
+    head = b"GGUF" + struct.pack("<IQQ", 3, n, len(kvs)) + b"".join(kvs) + infos
+    while len(head) % 32:
+        head += b"\0"
+    return head + data
+
+
+def bf16(x):
+    return struct.pack("<f", x)[2:]
+
+
+def peft(pairs, r, alpha, dtype="F32", default=False, rslora=False, modules=None):
+    """pairs: (HF module, out, in). Returns config | SEP | safetensors."""
+    header, data = {"__metadata__": {"format": "pt"}}, b""
+    sfx = ".default" if default else ""
+    for k, (mod, out, inp) in enumerate(pairs):
+        for ab, shape in (("A", [r, inp]), ("B", [out, r])):
+            vals = values(prod(shape), k * 2 + len(ab))
+            enc = {"F32": lambda v: struct.pack("<f", v), "F16": f16, "BF16": bf16}[dtype]
+            blob = b"".join(enc(v) for v in vals)
+            name = "base_model.model.%s.lora_%s%s.weight" % (mod, ab, sfx)
+            header[name] = {"dtype": dtype, "shape": shape,
+                            "data_offsets": [len(data), len(data) + len(blob)]}
+            data += blob
+    h = json.dumps(header, separators=(",", ":")).encode()
+    while len(h) % 8:
+        h += b" "
+    cfg = {"peft_type": "LORA", "r": r, "lora_alpha": alpha, "use_rslora": rslora,
+           "fan_in_fan_out": False, "bias": "none",
+           "target_modules": modules or sorted({m.split(".")[-1] for m, _, _ in pairs})}
+    return json.dumps(cfg, indent=1).encode() + SEP + struct.pack("<Q", len(h)) + h + data
+
+
+def ustar(members):
+    """The bytes slm::eval::WriteArchive writes (src/eval/archive.h)."""
+    out = b""
+    for name, data in members:
+        h = bytearray(512)
+        h[0:len(name)] = name.encode()
+        h[100:108] = b"0000644\0"
+        h[108:116] = b"0000000\0"
+        h[116:124] = b"0000000\0"
+        h[124:136] = b"%011o\0" % len(data)
+        h[136:148] = b"00000000000\0"
+        h[156] = ord("0")
+        h[257:263] = b"ustar\0"
+        h[263:265] = b"00"
+        h[148:156] = b" " * 8
+        h[148:156] = b"%06o\0 " % sum(h)
+        out += bytes(h) + data + b"\0" * (-len(data) % 512)
+    return out + b"\0" * 1024
+
+
+def cli_seeds(slm_cli):
+    """Adapter packages and a packet archive written by the slm CLI from
+    stories260K (children differing in one tensor keep the adapters ~1 KB)."""
+    tmp = os.path.join(OUT, "..", "seeds.tmp")
+    for d in (tmp, os.path.join(OUT, "adapter_package"), os.path.join(OUT, "packet_archive")):
+        os.makedirs(d, exist_ok=True)
+    t = lambda n: os.path.join(tmp, n)
+    run = lambda *a: subprocess.run([slm_cli] + list(a), check=True, stdout=subprocess.DEVNULL)
+    run("convert", os.path.join(MODELS, "stories260K.bin"), "--tokenizer",
+        os.path.join(MODELS, "tok512.bin"), "-o", t("base.slm"))
+    b = bytearray(model_bytes("stories260K.bin"))
+    dim, _, n_layers, _, _, vocab = struct.unpack("<6i", b[:24])
+    att = 28 + 4 * abs(vocab) * dim  # rms_att [n_layers, dim], then wq
+    wq = att + 4 * n_layers * dim
+    c = bytearray(b)
+    for i in range(8):  # one column of blk.0.attn_q: a rank-1 delta
+        o = wq + 4 * (i * dim + 3)
+        struct.pack_into("<f", c, o, struct.unpack_from("<f", c, o)[0] + 0.05 * (i + 1))
+    open(t("child_q.bin"), "wb").write(c)
+    c = bytearray(b)
+    struct.pack_into("<ff", c, att, 2.0, -1.0)  # blk.0.attn_norm
+    open(t("child_norm.bin"), "wb").write(c)
+    tok = os.path.join(MODELS, "tok512.bin")
+    for out, child, args in [
+            ("lowrank_r1.slm", "child_q.bin", ["--kind", "lowrank", "--rank", "1", "--name", "q",
+                                               "--notes", "fuzz seed"]),
+            ("sparse_q.slm", "child_q.bin", ["--kind", "sparse", "--density", "0.01"]),
+            ("raw_q8_0.slm", "child_q.bin", ["--kind", "raw", "--dtype", "q8_0"]),
+            ("raw_norm.slm", "child_norm.bin", ["--kind", "raw"])]:
+        run("adapter", "diff", t("base.slm"), t(child), "--tokenizer", tok, *args,
+            "-o", os.path.join(OUT, "adapter_package", out))
+    lines = open(os.path.join(ROOT, "tests", "data", "eval", "stories260K.jsonl")).read()
+    lines = lines.splitlines()[:2]
+    with open(t("cases.jsonl"), "w") as f:
+        for ln in lines:
+            case = json.loads(ln)
+            case["max_new_tokens"] = 4
+            f.write(json.dumps(case) + "\n")
+    run("eval", t("base.slm"), "--cases", t("cases.jsonl"), "-o", t("ev.json"))
+    packet = os.path.join(OUT, "packet_archive", "packet.tar")
+    if os.path.exists(packet):
+        os.remove(packet)
+    run("release", "build", "--evidence", t("ev.json"), "--model", t("base.slm"), "--cases",
+        t("cases.jsonl"), "-o", packet)
+    for n in os.listdir(tmp):
+        os.remove(t(n))
+    os.rmdir(tmp)
+
+
 def main():
     slm_cli = None
     if "--slm" in sys.argv:
@@ -327,8 +455,31 @@ def main():
     put("eval_regex", "alt", b"(cat|dog)s?x*.+?\0the dogs")
     put("eval_regex", "unicode", "[\u00e0-\u00ff]{2}.\\w*\0caf\u00e9s \u4e2d".encode())
 
+
+    # adapters: llama.cpp LoRA GGUF and PEFT folders for stories260K
+    q, k, v = "blk.0.attn_q.weight", "blk.1.attn_k.weight", "blk.2.attn_v.weight"
+    put("adapter_lora_gguf", "q_k_r1_f32.gguf", lora_gguf([(q, 64, 64, 1, 0), (k, 32, 64, 1, 0)]))
+    put("adapter_lora_gguf", "v_r2_f16.gguf", lora_gguf([(v, 32, 64, 2, 1)], alpha=0.0))
+    put("adapter_lora_gguf", "up_r32_q8_0.gguf", lora_gguf([("blk.4.ffn_up.weight", 172, 64, 32, 8)]))
+    put("adapter_lora_gguf", "embd_r1.gguf", lora_gguf([("token_embd.weight", 64, 512, 1, 0)]))
+    put("adapter_peft", "q_v_r1_f32.peft",
+        peft([("model.layers.0.self_attn.q_proj", 64, 64),
+              ("model.layers.3.self_attn.v_proj", 32, 64)], 1, 2.0))
+    put("adapter_peft", "o_down_r2_bf16_rslora.peft",
+        peft([("model.layers.1.self_attn.o_proj", 64, 64),
+              ("model.layers.4.mlp.down_proj", 64, 172)], 2, 4.0, "BF16", True, True))
+    put("adapter_peft", "k_gate_r1_f16_regex.peft",
+        peft([("model.layers.2.self_attn.k_proj", 32, 64),
+              ("model.layers.2.mlp.gate_proj", 172, 64)], 1, 1.0, "F16", modules=".*proj"))
+
+    # packet archives: small WriteArchive-format files (+ packet.tar below)
+    put("packet_archive", "two_members.tar", ustar([("a.txt", b"hello\n"), ("b", b"x" * 600)]))
+    put("packet_archive", "empty_member.tar", ustar([("manifest.json", b"")]))
+    put("packet_archive", "empty.tar", ustar([]))
+
     # package: written by `slm convert` from the tiny GGUF
     if slm_cli:
+        cli_seeds(slm_cli)
         tmp = os.path.join(OUT, "..", "tiny.gguf.tmp")
         with open(tmp, "wb") as f:
             f.write(gguf(8, 16, 2, 1, "f32"))
