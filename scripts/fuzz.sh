@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/models.sh
-require_models tok512.bin ggml-vocab-llama-spm.gguf ggml-vocab-gpt-2.gguf
+require_models tok512.bin ggml-vocab-llama-spm.gguf ggml-vocab-gpt-2.gguf stories260K.bin
 
 secs="${1:-60}"
 shift || true
