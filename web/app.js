@@ -5,6 +5,7 @@ const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'modu
 const state = {
   ready: false, opened: false, running: false, evaluating: false, samples: [], ids: [],
   cases: null, casesName: '', evidence: null,
+  adapters: [],  // {id, name, ok, on, scale, description | message}
 };
 
 const fmtBytes = (n) => (n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB`
@@ -70,7 +71,7 @@ function showDiag(d) {
   $('d-decode').textContent = `${fmtRate(d.decodeTokS)} (${d.generatedTokens} generated)`;
   $('d-cache').textContent = `${d.tokensInCache} / ${d.nCtx}`;
   $('d-adapters').textContent = String(d.adapterCount);
-  $('d-checksum').textContent = d.assemblyChecksum || '(base weights)';
+  $('d-checksum').textContent = `${d.assemblyChecksum}${d.adapterCount ? '' : ' (base alone)'}`;
   $('d-memory').textContent = `${fmtBytes(d.linearMemoryBytes)} wasm memory (package ${fmtBytes(d.packageBytes)}, session ${fmtBytes(d.sessionBytes)})`;
   $('d-kernels').textContent = d.kernels;
 }
@@ -122,6 +123,9 @@ worker.onmessage = (ev) => {
       break;
     case 'opened':
       state.opened = true;
+      state.adapters = [];
+      renderAdapters();
+      document.body.dataset.assembly = m.diag.assemblyChecksum;
       showError('');
       showPackage(m);
       showDiag(m.diag);
@@ -169,6 +173,16 @@ worker.onmessage = (ev) => {
     case 'release':
       download(m.bytes, 'release-packet.tar', 'application/x-tar');
       break;
+    case 'adapter':
+      state.adapters.push({ id: m.id, name: m.name, ok: m.ok, on: m.ok, scale: 1, description: m.description, message: m.message });
+      renderAdapters();
+      if (m.ok) sendAdapters();
+      document.body.dataset.adapters = String(state.adapters.length);
+      break;
+    case 'adapters-set':
+      showDiag(m.diag);
+      document.body.dataset.assembly = m.diag.assemblyChecksum;
+      break;
     case 'verified':
       showVerify(m);
       break;
@@ -187,6 +201,78 @@ worker.onmessage = (ev) => {
   updateButtons();
 };
 worker.onerror = (e) => showError(`The worker failed: ${e.message || 'could not start (module workers are required)'}`);
+
+// ---- Adapters ----
+
+function adapterSummary(d) {
+  const kinds = {};
+  for (const t of d.deltas) kinds[t.kind] = (kinds[t.kind] ?? 0) + 1;
+  const ks = Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ');
+  return `${ks} · ${fmtBytes(d.bytes)} · digest ${d.digest.slice(0, 16)}… · made by ${d.lineage?.method || 'unknown'}`;
+}
+
+function sendAdapters() {
+  worker.postMessage({ type: 'set-adapters', list: state.adapters.filter((a) => a.ok).map(({ id, on, scale }) => ({ id, on, scale })) });
+}
+
+function renderAdapters() {
+  const ul = $('adapters');
+  ul.replaceChildren();
+  for (const a of state.adapters) {
+    const li = document.createElement('li');
+    li.dataset.id = String(a.id);
+    li.className = a.ok ? 'valid' : 'refused';
+    const head = document.createElement('div');
+    head.className = 'head';
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = a.ok ? (a.description.name || a.name) : a.name;
+    if (a.ok) {
+      const on = document.createElement('input');
+      on.type = 'checkbox';
+      on.checked = a.on;
+      on.className = 'on';
+      on.setAttribute('aria-label', `use ${a.name}`);
+      on.addEventListener('change', () => { a.on = on.checked; sendAdapters(); });
+      const scale = document.createElement('input');
+      scale.type = 'number';
+      scale.step = '0.1';
+      scale.value = String(a.scale);
+      scale.className = 'scale';
+      scale.setAttribute('aria-label', `scale of ${a.name}`);
+      scale.addEventListener('change', () => {
+        const v = Number(scale.value);
+        if (!Number.isFinite(v)) return showError('an adapter scale must be a number');
+        a.scale = v;
+        sendAdapters();
+      });
+      const scaleLabel = document.createElement('label');
+      scaleLabel.append('scale ', scale);
+      head.append(on, name, scaleLabel);
+    } else {
+      head.append(name);
+    }
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'remove';
+    remove.addEventListener('click', () => {
+      state.adapters = state.adapters.filter((x) => x !== a);
+      renderAdapters();
+      if (a.ok) worker.postMessage({ type: 'remove-adapter', id: a.id, remaining: state.adapters.filter((x) => x.ok).map(({ id, on, scale }) => ({ id, on, scale })) });
+    });
+    head.append(remove);
+    const detail = document.createElement('div');
+    detail.className = 'detail';
+    detail.textContent = a.ok ? `valid for this base · ${adapterSummary(a.description)}` : `refused: ${a.message}`;
+    li.append(head, detail);
+    ul.append(li);
+  }
+}
+
+$('adapter-file').addEventListener('change', () => {
+  for (const f of $('adapter-file').files) worker.postMessage({ type: 'add-adapter', file: f });
+  $('adapter-file').value = '';
+});
 
 // ---- Evaluate tab ----
 

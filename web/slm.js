@@ -376,6 +376,20 @@ export class Package {
     return s.withIds(ids, (ip, n) =>
       dec.decode(s.readOut((b, c, l) => s.exports.slm_detokenize(h, ip, n, b, c, l))));
   }
+  /**
+   * Opens an adapter package (Uint8Array of a .slm with kind = adapter) for
+   * this package: parsed and validated here (a wrong base fails, naming both
+   * digests). The bytes are copied; the Adapter must be destroyed before this
+   * package.
+   */
+  openAdapter(bytes, name = 'adapter') {
+    const s = this.slm, h = this._h(), p = s.alloc(Math.max(bytes.length, 1));
+    try {
+      s.u8().set(bytes, p);
+      s.check(s.withString(name, (np, nl) => s.exports.slm_adapter_open_memory(h, p, bytes.length, np, nl, s.scratch)));
+    } finally { s.free(p); }
+    return new Adapter(s, s.dv().getUint32(s.scratch, true), name);
+  }
   createSession({ nCtx = 0 } = {}) {
     const s = this.slm, out = s.scratch + 8, params = s.scratch + 16;
     s.exports.slm_session_params_default(params);
@@ -430,6 +444,22 @@ export class Session {
   setSampler(params = {}) {
     const s = this.slm;
     s.check(s.exports.slm_session_set_sampler(this._h(), writeSamplerParams(s, params)));
+  }
+  /**
+   * Computes with base + these adapters ([{adapter, scale}], in order; [] =
+   * base alone). All or nothing; resets the session.
+   */
+  setAdapters(list) {
+    const s = this.slm, h = this._h(), n = list.length;
+    const p = s.alloc(Math.max(n * 8, 8));
+    try {
+      const dv = s.dv();
+      list.forEach(({ adapter, scale }, i) => {
+        dv.setUint32(p + 4 * i, adapter._h(), true);
+        dv.setFloat32(p + 4 * n + 4 * i, scale, true);
+      });
+      s.check(s.exports.slm_session_set_adapters(h, p, p + 4 * n, n));
+    } finally { s.free(p); }
   }
   /**
    * Starts an evaluation of a cases file (JSONL text) on this session with
@@ -491,6 +521,28 @@ export class Session {
   }
   destroy() {
     if (this.handle) this.slm.exports.slm_session_destroy(this.handle);
+    this.handle = 0;
+  }
+}
+
+/** An adapter opened for a package (slm_adapter_*). */
+export class Adapter {
+  constructor(slm, handle, name) {
+    this.slm = slm;
+    this.handle = handle;
+    this.name = name;
+  }
+  _h() {
+    if (!this.handle) throw new SlmError(Status.INVALID_ARGUMENT, `${this.name}: adapter destroyed`);
+    return this.handle;
+  }
+  /** As `slm adapter inspect --json`. */
+  describe() {
+    const s = this.slm, h = this._h();
+    return JSON.parse(dec.decode(s.readOut((buf, cap, len) => s.exports.slm_adapter_describe(h, buf, cap, len))));
+  }
+  destroy() {
+    if (this.handle) this.slm.exports.slm_adapter_destroy(this.handle);
     this.handle = 0;
   }
 }

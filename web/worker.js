@@ -1,11 +1,14 @@
 // The workbench's Web Worker: owns slm.wasm, the package and the session, so
 // the page never blocks. Messages in: open {file | url}, generate {...}, stop,
-// evaluate {cases, sampler}, release {includeBase}, verify {file}.
+// evaluate {cases, sampler}, release {includeBase}, verify {file},
+// add-adapter {file}, set-adapters {list: [{id, on, scale}]}, remove-adapter {id}.
 // Messages out: ready, progress, opened, token, done, eval-progress,
-// eval-done, release, verified, error (plain objects).
+// eval-done, release, verified, adapter, adapters-set, error (plain objects).
 import { Slm, verifyRelease } from './slm.js';
 
 let slm = null, pkg = null, session = null, evaluation = null;
+const adapters = new Map();  // id -> Adapter (opened for pkg)
+let nextAdapterId = 1;
 let stopRequested = false, busy = false;
 
 const post = (m) => self.postMessage(m);
@@ -17,6 +20,8 @@ const ready = Slm.load({ log: (line) => post({ type: 'log', line }) }).then((s) 
 }, (e) => fail(e, 'loading slm.wasm'));
 
 function closePackage() {
+  for (const a of adapters.values()) a.destroy();
+  adapters.clear();
   evaluation?.destroy();
   evaluation = null;
   session?.destroy();
@@ -153,6 +158,40 @@ async function verify(msg) {
   }
 }
 
+// Opens an adapter file for the open package; its validation result (or the
+// refusal, e.g. a wrong base) goes back to the page either way.
+async function addAdapter(msg) {
+  const id = nextAdapterId++;
+  try {
+    if (!pkg) throw new Error('open a package first');
+    const bytes = new Uint8Array(await msg.file.arrayBuffer());  // adapters are small
+    const a = pkg.openAdapter(bytes, msg.file.name);
+    adapters.set(id, a);
+    post({ type: 'adapter', id, name: msg.file.name, ok: true, description: a.describe() });
+  } catch (e) {
+    post({ type: 'adapter', id, name: msg.file.name, ok: false, message: e?.message ?? String(e) });
+  }
+}
+
+function setAdapters(msg) {
+  if (!session || busy) return;
+  try {
+    const list = msg.list.filter((x) => x.on && adapters.has(x.id)).map((x) => ({ adapter: adapters.get(x.id), scale: x.scale }));
+    session.setAdapters(list);
+    post({ type: 'adapters-set', diag: session.diagnostics() });
+  } catch (e) {
+    fail(e, 'applying the adapters');
+  }
+}
+
+function removeAdapter(msg) {
+  const a = adapters.get(msg.id);
+  if (!a) return;
+  adapters.delete(msg.id);
+  setAdapters({ list: msg.remaining });  // the session stops using it first
+  a.destroy();
+}
+
 self.onmessage = (ev) => {
   const msg = ev.data;
   if (msg.type === 'open') open(msg);
@@ -160,5 +199,8 @@ self.onmessage = (ev) => {
   else if (msg.type === 'evaluate') evaluate(msg);
   else if (msg.type === 'release') release(msg);
   else if (msg.type === 'verify') verify(msg);
+  else if (msg.type === 'add-adapter') addAdapter(msg);
+  else if (msg.type === 'set-adapters') setAdapters(msg);
+  else if (msg.type === 'remove-adapter') removeAdapter(msg);
   else if (msg.type === 'stop') stopRequested = true;
 };

@@ -247,6 +247,30 @@ typedef struct slm_diagnostics {
  * session; valid while the session lives. NULL for NULL. */
 SLM_API const slm_diagnostics* slm_session_diagnostics(slm_session* s);
 
+/* ---- adapters (docs/adapters.md) --------------------------------------- */
+
+/* An adapter package (.slm, kind = adapter) parsed from bytes (copied; the
+ * caller may free them after the call) and validated against `base`: a wrong
+ * base or tokenizer (both digests named), a missing target tensor or a shape
+ * mismatch fails here. The handle must not outlive `base`. */
+typedef struct slm_adapter slm_adapter;
+SLM_API slm_status slm_adapter_open_memory(const slm_package* base, const uint8_t* bytes,
+                                           size_t size, const char* name, size_t name_len,
+                                           slm_adapter** out);
+SLM_API void slm_adapter_destroy(slm_adapter* a); /* NULL is a no-op */
+/* JSON as `slm adapter inspect --json` (name, digests, lineage, per-tensor
+ * kind, rank or density, bytes). Output rule as above. */
+SLM_API slm_status slm_adapter_describe(const slm_adapter* a, char* buf, size_t cap, size_t* len);
+
+/* Makes the session compute with base + the n adapters in order, each times
+ * its scale (0 = contributes nothing; the checksum still counts it); n = 0
+ * removes every adapter. All or nothing: on failure the session keeps the
+ * adapters it had. Resets the session (cached tokens were computed with the
+ * previous weights). The adapters may be destroyed afterwards. The assembly
+ * checksum in the diagnostics identifies the result. */
+SLM_API slm_status slm_session_set_adapters(slm_session* s, const slm_adapter* const* adapters,
+                                            const float* scales, size_t n);
+
 /* ---- evaluation and release packets (cold path; docs/eval.md) ---------- */
 
 /* An evaluation of a cases file (JSONL, docs/eval.md) on a session, run one

@@ -94,6 +94,21 @@ uint64_t SessionBytes(const slm::ModelConfig& c, int32_t n_ctx) {
   return floats * 4;
 }
 
+// adapter_count and the hex assembly checksum (base alone: no adapters).
+void SetAssemblyDiag(slm_session* s) {
+  std::vector<slm::Digest> digests;
+  std::vector<float> scales;
+  for (const auto& a : s->adapters) {
+    digests.push_back(a.digest);
+    scales.push_back(a.scale);
+  }
+  const std::string hex =
+      slm::DigestHex(slm::AssemblyChecksum(s->pkg->package->digest(), digests, scales));
+  std::memset(s->diag.assembly_checksum, 0, sizeof(s->diag.assembly_checksum));
+  std::memcpy(s->diag.assembly_checksum, hex.data(), hex.size());
+  s->diag.adapter_count = static_cast<int32_t>(s->adapters.size());
+}
+
 void RefreshDiag(slm_session* s) {
   s->diag.tokens_in_cache = s->session->position();
   s->diag.linear_memory_bytes = LinearMemoryBytes();
@@ -306,12 +321,47 @@ slm_status slm_session_create(const slm_package* pkg, const slm_session_params* 
   d.session_bytes = SessionBytes(pkg->package->config(), d.n_ctx);
   d.stop_reason = SLM_STOP_NONE;
   std::strncpy(d.kernels, slm::Kernels().name, sizeof(d.kernels) - 1);
+  SetAssemblyDiag(h.get());
   RefreshDiag(h.get());
   *out = h.release();
   return SLM_OK;
 }
 
 void slm_session_destroy(slm_session* s) { delete s; }
+
+slm_status slm_session_set_adapters(slm_session* s, const slm_adapter* const* adapters,
+                                    const float* scales, size_t n) {
+  constexpr const char* kFn = "slm_session_set_adapters";
+  if (s == nullptr) return NullArg(kFn, "s");
+  if (n > 0 && (adapters == nullptr || scales == nullptr))
+    return NullArg(kFn, "adapters or scales");
+  std::vector<slm::AssemblyEntry> entries;
+  std::vector<slm_session::AdapterUse> uses;
+  for (size_t i = 0; i < n; ++i) {
+    const slm_adapter* a = adapters[i];
+    if (a == nullptr) return NullArg(kFn, "an adapter");
+    if (a->base != s->pkg) {
+      return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": adapter " + std::to_string(i) +
+                                            " was opened for another package handle");
+    }
+    entries.push_back({&a->file.adapter, a->file.digest, scales[i]});
+    uses.push_back({a->file.digest, scales[i], a->file.bytes});
+  }
+  std::unique_ptr<slm::AdapterAssembly> assembly;
+  if (n > 0) {
+    auto built = slm::AdapterAssembly::Build(*s->pkg->package, entries);
+    if (!built.ok()) return Fail(built.status());
+    assembly = std::move(built).value();
+  }
+  EndGeneration(s, SLM_STOP_CALLER);
+  s->session->SetDeltas(assembly.get());
+  s->session->Reset();
+  s->assembly = std::move(assembly);
+  s->adapters = std::move(uses);
+  SetAssemblyDiag(s);
+  RefreshDiag(s);
+  return SLM_OK;
+}
 
 slm_status slm_session_reset(slm_session* s) {
   if (s == nullptr) return NullArg("slm_session_reset", "s");

@@ -60,6 +60,8 @@ slm::eval::EvalInputs Inputs(const slm_eval& e, int32_t index) {
   in.sampling = e.sampling;
   in.shard_index = index;
   in.shard_count = static_cast<int32_t>(e.cases.size());
+  for (const auto& a : e.session->adapters)
+    in.adapters.push_back({slm::DigestHex(a.digest), a.scale, a.bytes});
   return in;
 }
 

@@ -5,7 +5,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "adapter/adapter_package.h"
+#include "adapter/assembly.h"
 #include "base/status.h"
 #include "package/package.h"
 #include "runtime/model.h"
@@ -40,6 +43,20 @@ struct slm_session {
   int32_t decoded = 0;
   std::string piece;
   slm_diagnostics diag{};
+  // The adapters the session computes with (slm_session_set_adapters), in
+  // order; the assembly owns copies of what it computes with.
+  std::unique_ptr<slm::AdapterAssembly> assembly;
+  struct AdapterUse {
+    slm::Digest digest{};
+    float scale = 1;
+    uint64_t bytes = 0;
+  };
+  std::vector<AdapterUse> adapters;
+};
+
+struct slm_adapter {
+  const slm_package* base = nullptr;  // validated against this package
+  slm::AdapterFile file;
 };
 
 namespace slm::api {

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 
 import {
   CASES, GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, deterministicPart, nativeEval, nativeGenerate, nativePacket,
-  nativeVerify, requireFile, testPackage,
+  nativeVerify, requireFile, testAdapters, testPackage,
 } from './fixtures.mjs';
 import { serve } from './serve.mjs';
 
@@ -199,6 +199,46 @@ test('a packet built by the CLI verifies in the page; a tampered one is reported
   const bad = await verify(tampered);
   assert.equal(bad.verified, 'failed', bad.text);
   assert.ok(await page.$$eval('#verify-problems li', (li) => li.length) > 0);
+});
+
+test('adapters: validated on open, toggled and scaled; checksum and tokens equal the CLI', async () => {
+  const { lowrank, wrongBase } = testAdapters();
+  await openPackage('/test/stories260K.slm');
+  const baseChecksum = nativeGenerate(['--prompt-ids', '1', '-n', '1']).diagnostics.assembly_checksum;
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), baseChecksum);
+  const waitAssembly = (not) => page.waitForFunction((x) => document.body.dataset.assembly && document.body.dataset.assembly !== x, not, { timeout: 30000 });
+
+  await page.setInputFiles('#adapter-file', lowrank);
+  await waitAssembly(baseChecksum);
+  const native = nativeGenerate([...GREEDY, '--adapter', lowrank]);
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), native.diagnostics.assembly_checksum);
+  assert.match(await page.textContent('#adapters li.valid .detail'), /valid for this base/);
+  assert.equal(await page.textContent('#d-adapters'), '1');
+  const r = await generate({ maxTokens: 60 });
+  assert.deepEqual(r.ids, native.ids);
+  assert.notDeepEqual(r.ids, nativeGenerate(GREEDY).ids);
+
+  // Scale 0.5: the checksum and the tokens of the CLI's A:0.5.
+  const half = nativeGenerate([...GREEDY, '--adapter', `${lowrank}:0.5`]);
+  const before = await page.evaluate(() => document.body.dataset.assembly);
+  await page.fill('#adapters li.valid input.scale', '0.5');
+  await page.dispatchEvent('#adapters li.valid input.scale', 'change');
+  await waitAssembly(before);
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), half.diagnostics.assembly_checksum);
+  assert.deepEqual((await generate({ maxTokens: 60 })).ids, half.ids);
+
+  // Off: back to the base alone.
+  const scaled = await page.evaluate(() => document.body.dataset.assembly);
+  await page.click('#adapters li.valid input.on');
+  await waitAssembly(scaled);
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), baseChecksum);
+  assert.deepEqual((await generate({ maxTokens: 60 })).ids, nativeGenerate(GREEDY).ids);
+
+  // An adapter for another base is refused in the page, naming the digests.
+  await page.setInputFiles('#adapter-file', wrongBase);
+  await page.waitForSelector('#adapters li.refused');
+  assert.match(await page.textContent('#adapters li.refused .detail'), /refused: .*compatibility digest/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-adapters.png'), fullPage: true });
 });
 
 test('clean at phone width: no horizontal scrolling', async () => {

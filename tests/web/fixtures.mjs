@@ -94,3 +94,22 @@ export function deterministicPart(evidenceText) {
   delete e.timing;
   return e;
 }
+
+// Adapters made by the native CLI from the fine-tune fixture (tests/adapter):
+// {lowrank} a rank-8 child of the test package, {wrongBase} one made for the
+// int8 export of stories260K (same shapes, other weights).
+let adapters = null;
+export function testAdapters() {
+  if (adapters) return adapters;
+  const tok = path.join(MODELS, 'tok512.bin');
+  const run = (args) => execFileSync(CLI, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = path.join(OUT, 'child.slm'), q8 = path.join(OUT, 'stories260K-q8.slm');
+  run(['convert', requireFile(path.join(ROOT, 'tests/adapter/child.bin'), 'the fine-tune fixture'), '--tokenizer', tok, '-o', child]);
+  run(['convert', requireFile(path.join(MODELS, 'stories260K-q8.bin'), 'set SLM_MODELS_DIR'), '--tokenizer', tok, '-o', q8]);
+  const lowrank = path.join(OUT, 'child-lowrank.slm'), wrongBase = path.join(OUT, 'wrong-base.slm');
+  for (const f of [lowrank, wrongBase]) rmSync(f, { force: true });
+  run(['adapter', 'diff', testPackage(), child, '--kind', 'lowrank', '--rank', '8', '-o', lowrank]);
+  run(['adapter', 'diff', q8, child, '--kind', 'lowrank', '--rank', '2', '-o', wrongBase]);
+  adapters = { lowrank, wrongBase };
+  return adapters;
+}
