@@ -13,6 +13,9 @@
 namespace slm::fuzz {
 
 inline const Package& StoriesBase() {
+  // Never freed (both reachable from these statics, so LeakSanitizer is
+  // quiet): the package views the bytes for the whole process.
+  static AlignedBytes* aligned = nullptr;
   static const Package* base = [] {
     const std::string dir = ModelsDir();
     ImportOptions io;
@@ -25,8 +28,7 @@ inline const Package& StoriesBase() {
     }
     auto bytes = SerializePackage(*b);
     if (!bytes.ok()) Fail("cannot serialize the stories260K base");
-    // Never freed: the package views these bytes for the whole process.
-    auto* aligned = new AlignedBytes(bytes->data(), bytes->size());
+    aligned = new AlignedBytes(bytes->data(), bytes->size());
     auto p = Package::FromMemory(aligned->span(), "stories260K.slm");
     if (!p.ok()) Fail("cannot open the stories260K base");
     return std::move(p).value().release();
