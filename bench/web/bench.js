@@ -1,7 +1,7 @@
 // One benchmark run in the page, chosen by the query string:
 //   bench.html?engine=slm|wllama&model=URL&prompt=N&decode=M
 //     prefill N prompt tokens, then decode M tokens greedily, single-thread;
-//   bench.html?mode=ttft&model=URL[&verify=0|1][&copy=1]
+//   bench.html?mode=ttft&model=URL[&verify=0|1][&copy=1 | &byob=1]
 //     time from "open" to the first token (slm only), split into reading the
 //     bytes and the rest. copy=1 is the control: it first reads the whole body
 //     into a JS ArrayBuffer (the second copy slm.js avoids), to show what that
