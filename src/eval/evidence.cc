@@ -132,6 +132,11 @@ JsonValue IdentityJson(const Identity& id) {
   s.Set("top_k", Num(id.sampling.top_k));
   s.Set("top_p", Num(id.sampling.top_p));
   s.Set("seed", Num(static_cast<double>(id.sampling.seed)));
+  s.Set("min_p", Num(id.sampling.min_p));
+  s.Set("repeat_penalty", Num(id.sampling.repeat_penalty));
+  s.Set("presence_penalty", Num(id.sampling.presence_penalty));
+  s.Set("frequency_penalty", Num(id.sampling.frequency_penalty));
+  s.Set("penalty_last_n", Num(id.sampling.penalty_last_n));
   o.Set("sampling", std::move(s));
   o.Set("n_ctx", Num(id.n_ctx));
   o.Set("runtime_version", Str(id.runtime_version));
@@ -179,6 +184,9 @@ JsonValue TimingJson(const Evidence& e) {
   o.Set("prompt_tokens", Num(static_cast<double>(t.prompt_tokens)));
   o.Set("generated_tokens", Num(static_cast<double>(t.generated_tokens)));
   o.Set("peak_memory_bytes", Num(static_cast<double>(t.peak_memory_bytes)));
+  o.Set("kv_prompt_tokens", Num(static_cast<double>(t.kv_prompt_tokens)));
+  o.Set("kv_reused_tokens", Num(static_cast<double>(t.kv_reused_tokens)));
+  o.Set("prefix_hit_rate", Num(t.prefix_hit_rate));
   JsonValue cs = JsonValue::Array();
   for (const CaseResult& c : e.cases) {
     JsonValue x = JsonValue::Object();
@@ -311,6 +319,8 @@ StatusOr<Evidence> MergeEvidence(std::vector<Evidence> shards) {
     out.timing.wall_seconds = std::max(out.timing.wall_seconds, s.timing.wall_seconds);
     out.timing.prompt_tokens += s.timing.prompt_tokens;
     out.timing.generated_tokens += s.timing.generated_tokens;
+    out.timing.kv_prompt_tokens += s.timing.kv_prompt_tokens;
+    out.timing.kv_reused_tokens += s.timing.kv_reused_tokens;
     out.timing.peak_memory_bytes =
         std::max(out.timing.peak_memory_bytes, s.timing.peak_memory_bytes);
   }
@@ -327,6 +337,10 @@ StatusOr<Evidence> MergeEvidence(std::vector<Evidence> shards) {
                            " cases, the cases file has " +
                            std::to_string(out.identity.cases_total));
   }
+  out.timing.prefix_hit_rate =
+      out.timing.kv_prompt_tokens > 0
+          ? static_cast<double>(out.timing.kv_reused_tokens) / out.timing.kv_prompt_tokens
+          : 0;
   out.timing.prefill_tok_s =
       prefill_s > 0 ? static_cast<double>(out.timing.prompt_tokens) / prefill_s : 0;
   out.timing.decode_tok_s =

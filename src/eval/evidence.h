@@ -98,6 +98,10 @@ struct Timing {
   double prefill_tok_s = 0, decode_tok_s = 0;
   int64_t prompt_tokens = 0, generated_tokens = 0;
   uint64_t peak_memory_bytes = 0;
+  // Paged KV cache: prompt tokens (generation and scoring prefills) and how
+  // many of them came from cached pages of earlier cases (shared prefixes).
+  int64_t kv_prompt_tokens = 0, kv_reused_tokens = 0;
+  double prefix_hit_rate = 0;  // kv_reused_tokens / kv_prompt_tokens
 };
 
 struct Evidence {

@@ -129,6 +129,22 @@ class Reader {
     id->sampling.top_k = static_cast<int32_t>(top_k);
     id->sampling.top_p = static_cast<float>(top_p);
     id->sampling.seed = static_cast<uint64_t>(seed);
+    // The min-p and penalty fields came with the sampler chain: evidence
+    // written before them has none, and ran without them (the defaults).
+    for (auto [key, field] : {std::pair<const char*, float*>{"min_p", &id->sampling.min_p},
+                              {"repeat_penalty", &id->sampling.repeat_penalty},
+                              {"presence_penalty", &id->sampling.presence_penalty},
+                              {"frequency_penalty", &id->sampling.frequency_penalty}}) {
+      if (s->Find(key) == nullptr) continue;
+      SLM_ASSIGN_OR_RETURN(double v, Num(*s, p + ".sampling", key));
+      *field = static_cast<float>(v);
+    }
+    if (s->Find("penalty_last_n") != nullptr) {
+      SLM_ASSIGN_OR_RETURN(int64_t w, Int(*s, p + ".sampling", "penalty_last_n"));
+      if (w < 0 || w > Sampler::kMaxPenaltyWindow)
+        return Err(p + ".sampling.penalty_last_n", "out of range");
+      id->sampling.penalty_last_n = static_cast<int32_t>(w);
+    }
     SLM_ASSIGN_OR_RETURN(int64_t n_ctx, Int(o, p, "n_ctx"));
     id->n_ctx = static_cast<int32_t>(n_ctx);
     SLM_ASSIGN_OR_RETURN(id->runtime_version, Str(o, p, "runtime_version"));
@@ -189,6 +205,9 @@ StatusOr<Evidence> ParseEvidence(std::string_view text, const std::string& sourc
     e.timing.prompt_tokens = static_cast<int64_t>(num("prompt_tokens"));
     e.timing.generated_tokens = static_cast<int64_t>(num("generated_tokens"));
     e.timing.peak_memory_bytes = static_cast<uint64_t>(num("peak_memory_bytes"));
+    e.timing.kv_prompt_tokens = static_cast<int64_t>(num("kv_prompt_tokens"));
+    e.timing.kv_reused_tokens = static_cast<int64_t>(num("kv_reused_tokens"));
+    e.timing.prefix_hit_rate = num("prefix_hit_rate");
     if (const JsonValue* cs = t->Find("cases");
         cs && cs->is_array() && cs->size() == e.cases.size()) {
       for (size_t i = 0; i < e.cases.size(); ++i) {

@@ -59,7 +59,15 @@ std::string RenderReport(const Evidence& e) {
        (id.sampling.temperature == 0
             ? std::string("greedy")
             : "temperature " + Fmt("%.9g", id.sampling.temperature) + ", top-k " +
-                  std::to_string(id.sampling.top_k) + ", top-p " + Fmt("%.9g", id.sampling.top_p)) +
+                  std::to_string(id.sampling.top_k) + ", top-p " + Fmt("%.9g", id.sampling.top_p) +
+                  ", min-p " + Fmt("%.9g", id.sampling.min_p)) +
+       (id.sampling.repeat_penalty != 1 || id.sampling.presence_penalty != 0 ||
+                id.sampling.frequency_penalty != 0
+            ? ", penalties repeat " + Fmt("%.9g", id.sampling.repeat_penalty) + " presence " +
+                  Fmt("%.9g", id.sampling.presence_penalty) + " frequency " +
+                  Fmt("%.9g", id.sampling.frequency_penalty) + " over " +
+                  std::to_string(id.sampling.penalty_last_n) + " tokens"
+            : std::string()) +
        ", seed " + std::to_string(id.sampling.seed) + ", context " + std::to_string(id.n_ctx) +
        " |\n\n";
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "adapter/adapter_package.h"
 #include "adapter/load.h"
 #include "base/file.h"
 #include "base/sha256.h"
@@ -22,32 +23,32 @@
 #include "eval/release.h"
 #include "eval/runner.h"
 #include "package/package.h"
+#include "sampling_flags.h"
 
 namespace slm::cli {
 
 const CommandSpec kEvalSpec = {
     "eval",
-    "PKG --cases CASES.jsonl -o EVIDENCE.json [--seed S] [--temp T] [--top-k K] [--top-p P] "
+    "PKG --cases CASES.jsonl -o EVIDENCE.json [--adapter A[:S]]... [sampling flags] "
     "[--shard I/N]",
     "Run eval cases against a package: generate, match, and score the teacher-forced\n"
     "log-likelihood of each expected continuation; write evidence with the fitness vector.\n"
     "Greedy by default. Ctrl-C writes the cases finished so far (complete: false).",
     1,
     1,
-    {{"--cases", "FILE", "cases file, one JSON object per line (docs/eval.md)"},
-     {"-o", "FILE", "evidence output (JSON)"},
-     {"--temp", "T", "temperature; 0 = greedy (default 0)"},
-     {"--top-k", "K", "keep the K most likely tokens; 0 = all (default 0)"},
-     {"--top-p", "P", "nucleus mass (default 1)"},
-     {"--seed", "S", "PRNG seed, 0 <= S < 2^53; every case starts from it (default 0)"},
-     {"--shard", "I/N", "run only cases with index % N == I (merge with slm evidence merge)"},
-     {"--ctx", "N", "context length in tokens (default: the model's)"},
-     {"--threads", "N",
-      "forward-pass threads (default: the runtime's; results never depend on it)"},
-     {"--adapter", "PATH[:S]",
-      "apply an adapter with scale S (default 1); repeatable, stacks in order; recorded\n"
-      "                        in the evidence identity with the assembly checksum"},
-     {"--quiet", nullptr, "no progress on stderr"}}};
+    WithSamplingFlags(
+        {{"--cases", "FILE", "cases file, one JSON object per line (docs/eval.md)"},
+         {"-o", "FILE",
+          "evidence output (JSON); the seed must be < 2^53, every case starts from it"},
+         {"--kv-budget", "MiB", "KV cache arena; cases sharing a prompt prefix reuse its pages"},
+         {"--shard", "I/N", "run only cases with index % N == I (merge with slm evidence merge)"},
+         {"--ctx", "N", "context length in tokens (default: the model's)"},
+         {"--threads", "N",
+          "forward-pass threads (default: the runtime's; results never depend on it)"},
+         {"--adapter", "PATH[:S]",
+          "apply an adapter with scale S (default 1); repeatable, stacks in order; recorded\n"
+          "                        in the evidence identity with the assembly checksum"},
+         {"--quiet", nullptr, "no progress on stderr"}})};
 
 const CommandSpec kEvalCompareSpec = {
     "eval-compare",
@@ -92,12 +93,18 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void OnSigint(int) { g_interrupted = 1; }
 
-Status RefuseAdapters(const Args& a) {
-  if (a.Has("--adapter"))
-    return Unsupported(
-        "--adapter: release packets with adapters are not supported yet (evaluate with "
-        "slm eval --adapter; the evidence records the adapters)");
-  return Status::Ok();
+// The --adapter list of `release build` as adapter package bytes, in order
+// (imported PEFT / LoRA GGUF adapters are written as .slm adapter packages,
+// whose digest is the one `slm eval --adapter` recorded).
+StatusOr<std::vector<std::string>> PacketAdapters(const Args& a, const Package& base) {
+  std::vector<std::string> out;
+  for (const std::string& v : a.GetAll("--adapter")) {
+    SLM_ASSIGN_OR_RETURN(AdapterSpec spec, ParseAdapterSpec(v));
+    SLM_ASSIGN_OR_RETURN(LoadedAdapter l, LoadAdapter(spec.path, base));
+    SLM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, SerializeAdapter(l.adapter));
+    out.emplace_back(bytes.begin(), bytes.end());
+  }
+  return out;
 }
 
 StatusOr<std::pair<int32_t, int32_t>> ParseShard(const std::string& s) {
@@ -172,22 +179,16 @@ Status RunEval(const Args& a) {
   if (!a.Has("--cases")) return InvalidArgument("slm eval needs --cases CASES.jsonl");
   if (!a.Has("-o")) return InvalidArgument("slm eval needs -o EVIDENCE.json");
   eval::EvalRequest req;
-  SLM_ASSIGN_OR_RETURN(double temp, a.GetDouble("--temp", 0.0));
-  SLM_ASSIGN_OR_RETURN(int64_t top_k, a.GetInt("--top-k", 0));
-  SLM_ASSIGN_OR_RETURN(double top_p, a.GetDouble("--top-p", 1.0));
-  SLM_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("--seed", 0));
+  SLM_ASSIGN_OR_RETURN(req.sampling, ParseSamplingFlags(a, (uint64_t{1} << 53) - 1));
   SLM_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("--ctx", 0));
-  if (top_k < 0 || top_k > INT32_MAX)
-    return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
-  if (seed < 0)
-    return InvalidArgument("--seed " + std::to_string(seed) + ": expected 0 <= S < 2^53");
   if (ctx < 0 || ctx > INT32_MAX)
     return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected >= 0");
-  req.sampling.temperature = static_cast<float>(temp);
-  req.sampling.top_k = static_cast<int32_t>(top_k);
-  req.sampling.top_p = static_cast<float>(top_p);
-  req.sampling.seed = static_cast<uint64_t>(seed);
   req.n_ctx = static_cast<int32_t>(ctx);
+  SLM_ASSIGN_OR_RETURN(int64_t budget, a.GetInt("--kv-budget", 0));
+  if (budget < 0 || budget > (int64_t{1} << 30)) {
+    return InvalidArgument("--kv-budget " + std::to_string(budget) + ": expected 0..2^30 MiB");
+  }
+  req.kv_budget_mib = static_cast<int32_t>(budget);
   SLM_ASSIGN_OR_RETURN(int64_t threads, a.GetInt("--threads", 0));
   if (threads < 0 || threads > 1024) {
     return InvalidArgument("--threads " + std::to_string(threads) + ": expected 0..1024");
@@ -261,7 +262,6 @@ AlignedBytes AlignedCopy(const std::string& s) {
 }
 
 Status ReleaseBuild(const Args& a) {
-  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
   for (const char* f : {"--evidence", "--model", "--cases", "-o"}) {
     if (!a.Has(f)) return InvalidArgument(std::string("slm release build needs ") + f);
   }
@@ -273,7 +273,9 @@ Status ReleaseBuild(const Args& a) {
   SLM_ASSIGN_OR_RETURN(std::string cases, ReadFileToString(a.Get("--cases")));
   SLM_ASSIGN_OR_RETURN(auto pkg, Package::Open(a.Get("--model")));
   const bool include_base = a.Has("--include-base");
-  SLM_ASSIGN_OR_RETURN(auto files, eval::BuildPacket(evidence, cases, *pkg, include_base));
+  SLM_ASSIGN_OR_RETURN(std::vector<std::string> adapters, PacketAdapters(a, *pkg));
+  SLM_ASSIGN_OR_RETURN(auto files,
+                       eval::BuildPacket(evidence, cases, *pkg, include_base, adapters));
   if (IsArchiveName(dir)) {  // one ustar file (src/eval/archive.h)
     std::vector<eval::ArchiveMember> members;
     for (eval::PacketFile& f : files) members.push_back({f.path, std::move(f.bytes)});
@@ -310,7 +312,6 @@ Status ReleaseBuild(const Args& a) {
 }
 
 Status ReleaseVerify(const Args& a) {
-  SLM_RETURN_IF_ERROR(RefuseAdapters(a));
   if (a.positional().size() != 2)
     return InvalidArgument("usage: slm release verify PACKET [--model PKG]");
   const std::string dir = a.positional()[1];
@@ -376,7 +377,7 @@ Status ReleaseVerify(const Args& a) {
   g_interrupted = 0;
   auto old = std::signal(SIGINT, OnSigint);
   auto diffs = eval::ReplayEvidence(
-      check.evidence, check.cases_text, *pkg, static_cast<int32_t>(threads),
+      check.evidence, check.cases_text, *pkg, check.adapters, static_cast<int32_t>(threads),
       [&](const eval::EvalProgress& p) { bar.Update(p); }, [] { return g_interrupted != 0; });
   std::signal(SIGINT, old);
   if (!diffs.ok()) return diffs.status();

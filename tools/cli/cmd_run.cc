@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "adapter/load.h"
-#include "base/json.h"
 #include "base/file.h"
+#include "base/json.h"
 #include "commands.h"
 #include "package/format.h"
 #include "package/package.h"
@@ -12,39 +12,48 @@
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "sampler/sampler.h"
+#include "sampling_flags.h"
 #include "tokenizer/load.h"
 #include "tokenizer/tokenizer.h"
 
 namespace slm::cli {
 
 const CommandSpec kTokenizeSpec = {
-    "tokenize", "PKG|TOKENIZER_FILE --text STR [--bos] [--json]",
+    "tokenize",
+    "PKG|TOKENIZER_FILE --text STR [--bos] [--json]",
     "Encode text to token ids and pieces. TOKENIZER_FILE may be a vocab-only GGUF, a\n"
     "tokenizer.json, a SentencePiece .model or a llama2.c tokenizer .bin.",
-    1, 1,
+    1,
+    1,
     {{"--text", "STR", "text to encode (UTF-8)"},
      {"--bos", nullptr, "prepend the BOS token"},
      {"--json", nullptr, "print {\"ids\": [...], \"pieces\": [...]}"}}};
 
 const CommandSpec kGenerateSpec = {
-    "generate", "PKG [--prompt STR | --prompt-ids 1,2,3] [-n N] [--temp T] [--top-k K] [--top-p P] [--seed S] [--json]",
-    "Generate a continuation, streaming text to stdout. Greedy (temperature 0) by default.", 1, 1,
-    {{"--prompt", "STR", "prompt text (BOS is prepended when the tokenizer asks for it)"},
-     {"--prompt-ids", "IDS", "prompt as comma-separated token ids, used as given"},
-     {"-n", "N", "maximum new tokens (default 256)"},
-     {"--temp", "T", "temperature; 0 = greedy, ties to the lowest id (default 0)"},
-     {"--top-k", "K", "keep the K most likely tokens; 0 = all (default 0)"},
-     {"--top-p", "P", "nucleus: keep the smallest set with mass >= P (default 1)"},
-     {"--seed", "S", "PRNG seed for sampling (default 0)"},
-     {"--ctx", "N", "context length in tokens (default: the model's)"},
-     {"--adapter", "PATH[:S]",
-      "apply an adapter (.slm adapter, PEFT folder or LoRA GGUF) with scale S (default 1);\n"
-      "                        repeatable: adapters stack in the order given"},
-     {"--json", nullptr, "print one JSON object: prompt_ids, ids, text, diagnostics"}}};
+    "generate",
+    "PKG [--prompt STR | --prompt-ids 1,2,3] [-n N] [sampling flags] [--stop STR]... [--json]",
+    "Generate a continuation, streaming text to stdout. Greedy (temperature 0) by default.",
+    1,
+    1,
+    WithSamplingFlags(
+        {{"--prompt", "STR", "prompt text (BOS is prepended when the tokenizer asks for it)"},
+         {"--prompt-ids", "IDS", "prompt as comma-separated token ids, used as given"},
+         {"-n", "N", "maximum new tokens (default 256)"},
+         {"--stop", "STR",
+          "stop when the text contains STR (repeatable; STR itself is not printed)"},
+         {"--ctx", "N", "context length in tokens (default: the model's)"},
+         {"--kv-budget", "MiB", "KV cache arena size (default: one full context)"},
+         {"--adapter", "PATH[:S]",
+          "apply an adapter (.slm adapter, PEFT folder or LoRA GGUF) with scale S (default 1);\n"
+          "                        repeatable: adapters stack in the order given"},
+         {"--json", nullptr, "print one JSON object: prompt_ids, ids, text, diagnostics"}})};
 
 const CommandSpec kLogitsSpec = {
-    "logits", "PKG --prompt-ids 1,2,3 [--json]",
-    "Print the final position's logits (all of them) after running the prompt.", 1, 1,
+    "logits",
+    "PKG --prompt-ids 1,2,3 [--json]",
+    "Print the final position's logits (all of them) after running the prompt.",
+    1,
+    1,
     {{"--prompt-ids", "IDS", "prompt as comma-separated token ids (required)"},
      {"--adapter", "PATH[:S]", "apply an adapter with scale S (repeatable, stacks in order)"},
      {"--json", nullptr,
@@ -57,7 +66,8 @@ bool IsPackage(const std::string& path) {
   auto f = MappedFile::Open(path);
   if (!f.ok()) return false;
   auto b = (*f)->bytes();
-  return b.size() >= sizeof(pkg::kMagic) && std::memcmp(b.data(), pkg::kMagic, sizeof(pkg::kMagic)) == 0;
+  return b.size() >= sizeof(pkg::kMagic) &&
+         std::memcmp(b.data(), pkg::kMagic, sizeof(pkg::kMagic)) == 0;
 }
 
 // Everything needed to run a package; members are destroyed in reverse order.
@@ -79,9 +89,15 @@ StatusOr<Loaded> Load(const Args& a) {
   SLM_ASSIGN_OR_RETURN(int64_t ctx, a.GetInt("--ctx", 0));
   if (ctx < 0 || ctx > l.package->config().max_seq_len) {
     return InvalidArgument("--ctx " + std::to_string(ctx) + ": expected 1.." +
-                           std::to_string(l.package->config().max_seq_len) + " (the model's context)");
+                           std::to_string(l.package->config().max_seq_len) +
+                           " (the model's context)");
   }
   so.n_ctx = static_cast<int32_t>(ctx);
+  SLM_ASSIGN_OR_RETURN(int64_t budget, a.GetInt("--kv-budget", 0));
+  if (budget < 0 || budget > (int64_t{1} << 30)) {
+    return InvalidArgument("--kv-budget " + std::to_string(budget) + ": expected 0..2^30 MiB");
+  }
+  so.kv_budget_mib = static_cast<int32_t>(budget);
   SLM_ASSIGN_OR_RETURN(l.session, Session::Create(*l.model, so));
   std::vector<AdapterSpec> specs;
   for (const std::string& v : a.GetAll("--adapter")) {
@@ -120,9 +136,11 @@ StatusOr<std::vector<int32_t>> PromptIds(const Args& a, const Tokenizer& tok) {
     return InvalidArgument("give --prompt or --prompt-ids, not both");
   }
   if (a.Has("--prompt-ids")) return ParseIdList(a.Get("--prompt-ids"));
-  if (a.Has("--prompt")) return tok.Encode(a.Get("--prompt"), tok.data().add_bos && tok.data().bos_id >= 0);
+  if (a.Has("--prompt"))
+    return tok.Encode(a.Get("--prompt"), tok.data().add_bos && tok.data().bos_id >= 0);
   // No prompt: start from BOS, as llama2.c does.
-  if (tok.data().bos_id < 0) return InvalidArgument("no prompt given and the tokenizer has no BOS token");
+  if (tok.data().bos_id < 0)
+    return InvalidArgument("no prompt given and the tokenizer has no BOS token");
   return std::vector<int32_t>{tok.data().bos_id};
 }
 
@@ -164,42 +182,38 @@ Status RunTokenize(const Args& a) {
 Status RunGenerate(const Args& a) {
   SLM_ASSIGN_OR_RETURN(Loaded l, Load(a));
   SLM_ASSIGN_OR_RETURN(auto prompt, PromptIds(a, *l.tokenizer));
-  SamplerConfig sc;
-  SLM_ASSIGN_OR_RETURN(double temp, a.GetDouble("--temp", 0.0));
-  SLM_ASSIGN_OR_RETURN(int64_t top_k, a.GetInt("--top-k", 0));
-  SLM_ASSIGN_OR_RETURN(double top_p, a.GetDouble("--top-p", 1.0));
-  SLM_ASSIGN_OR_RETURN(int64_t seed, a.GetInt("--seed", 0));
+  GenerateOptions go;
+  SLM_ASSIGN_OR_RETURN(go.sampling, ParseSamplingFlags(a, INT64_MAX));
   SLM_ASSIGN_OR_RETURN(int64_t n, a.GetInt("-n", 256));
-  if (n < 0 || n > (1 << 24)) return InvalidArgument("-n " + std::to_string(n) + ": expected 0..16777216");
-  if (top_k < 0 || top_k > INT32_MAX) return InvalidArgument("--top-k " + std::to_string(top_k) + ": expected >= 0");
-  sc.temperature = static_cast<float>(temp);
-  sc.top_k = static_cast<int32_t>(top_k);
-  sc.top_p = static_cast<float>(top_p);
-  sc.seed = static_cast<uint64_t>(seed);
-  SLM_ASSIGN_OR_RETURN(auto sampler, Sampler::Create(l.model->config().vocab_size, sc));
+  if (n < 0 || n > (1 << 24))
+    return InvalidArgument("-n " + std::to_string(n) + ": expected 0..16777216");
+  go.max_new_tokens = static_cast<int32_t>(n);
+  go.eos_id = l.tokenizer->data().eos_id;
+  go.stop_strings = a.GetAll("--stop");
+  go.tokenizer = l.tokenizer.get();
+  SLM_ASSIGN_OR_RETURN(auto gen, Generator::Create(l.model->config().vocab_size, go));
 
   bool json = a.Has("--json");
   std::vector<int32_t> out_ids;
   std::string text;
-  StreamDecoder dec(*l.tokenizer);
   auto on_token = [&](int32_t id) {
     out_ids.push_back(id);
-    std::string piece = dec.Feed(id);
-    text += piece;
-    if (!json) {
-      std::fputs(piece.c_str(), stdout);
-      std::fflush(stdout);
-    }
     return true;
   };
-  SLM_ASSIGN_OR_RETURN(GenerateStats st, Generate(*l.session, *sampler, prompt, static_cast<int32_t>(n),
-                                                  l.tokenizer->data().eos_id, on_token));
-  std::string tail = dec.Flush();
-  text += tail;
+  auto on_text = [&](std::string_view piece) {
+    text += piece;
+    if (!json) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+  };
+  SLM_ASSIGN_OR_RETURN(GenerateStats st, gen->Run(*l.session, prompt, on_token, on_text));
   if (!json) {
-    std::printf("%s\n", tail.c_str());
-    std::fprintf(stderr, "[%d prompt tokens, %d generated; prefill %.1f tok/s, decode %.1f tok/s]\n",
-                 st.prompt_tokens, st.generated_tokens, st.prefill_tok_s, st.decode_tok_s);
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "[%d prompt tokens, %d generated (%s); prefill %.1f tok/s, decode %.1f tok/s]\n",
+                 st.prompt_tokens, st.generated_tokens, StopReasonName(st.stop_reason),
+                 st.prefill_tok_s, st.decode_tok_s);
     if (l.assembly) {
       std::fprintf(stderr, "[%zu adapter(s), assembly checksum %s]\n", l.adapters.size(),
                    l.assembly->checksum_hex().c_str());
@@ -216,6 +230,19 @@ Status RunGenerate(const Args& a) {
   d.Set("tokens_in_cache", JsonValue::Number(st.tokens_in_cache));
   d.Set("prompt_tokens", JsonValue::Number(st.prompt_tokens));
   d.Set("generated_tokens", JsonValue::Number(st.generated_tokens));
+  d.Set("stop_reason", JsonValue::String(StopReasonName(st.stop_reason)));
+  d.Set("time_to_first_token_ms", JsonValue::Number(st.time_to_first_token_ms));
+  const KvStats kv = l.session->kv_stats();
+  JsonValue k = JsonValue::Object();
+  k.Set("pages_total", JsonValue::Number(kv.pages_total));
+  k.Set("pages_used", JsonValue::Number(kv.pages_used));
+  k.Set("pages_shared", JsonValue::Number(kv.pages_shared));
+  k.Set("pages_cached", JsonValue::Number(kv.pages_cached));
+  k.Set("pages_free", JsonValue::Number(kv.pages_free));
+  k.Set("prefix_hit_rate", JsonValue::Number(kv.prefix_hit_rate));
+  k.Set("evictions", JsonValue::Number(static_cast<double>(kv.evictions)));
+  k.Set("arena_bytes", JsonValue::Number(static_cast<double>(kv.arena_bytes)));
+  d.Set("kv_cache", std::move(k));
   d.Set("package_digest", JsonValue::String(l.package->digest_hex()));
   AddAssemblyJson(l, &d);
   o.Set("diagnostics", std::move(d));
