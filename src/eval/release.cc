@@ -5,6 +5,7 @@
 #include <cstring>
 #include <set>
 
+#include "adapter/adapter_package.h"
 #include "base/json.h"
 #include "base/sha256.h"
 
@@ -64,7 +65,8 @@ bool SafeRelativePath(const std::string& p) {
 
 StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
                                               const std::string& cases_text, const Package& base,
-                                              bool include_base) {
+                                              bool include_base,
+                                              const std::vector<std::string>& adapters) {
   SLM_ASSIGN_OR_RETURN(Evidence e, ParseEvidence(evidence_text, "evidence"));
   if (!e.complete)
     return InvalidArgument("evidence is partial (complete: false): re-run slm eval to the end");
@@ -84,9 +86,35 @@ StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
                            " differs from the evidence's package_digest " +
                            e.identity.package_digest + " (give the package that was evaluated)");
   }
+  if (adapters.size() != e.identity.adapters.size()) {
+    return InvalidArgument("the evidence names " + std::to_string(e.identity.adapters.size()) +
+                           " adapter(s), " + std::to_string(adapters.size()) +
+                           " given (give the same --adapter list as slm eval had)");
+  }
   std::vector<PacketFile> files = {{"REPORT.md", RenderReport(e)},
                                    {"cases.jsonl", cases_text},
                                    {"evidence.json", evidence_text}};
+  JsonValue adapter_list = JsonValue::Array();
+  for (size_t i = 0; i < adapters.size(); ++i) {
+    const AdapterRef& want = e.identity.adapters[i];
+    SLM_ASSIGN_OR_RETURN(AdapterFile f,
+                         ParseAdapterPackage({reinterpret_cast<const uint8_t*>(adapters[i].data()),
+                                              adapters[i].size()},
+                                             "adapter " + std::to_string(i)));
+    if (DigestHex(f.digest) != want.digest) {
+      return InvalidArgument("adapter " + std::to_string(i) + " has digest " + DigestHex(f.digest) +
+                             ", the evidence's adapter " + std::to_string(i) + " is " +
+                             want.digest);
+    }
+    const std::string name = "adapter-" + std::to_string(i) + ".slm";
+    files.push_back({name, adapters[i]});
+    JsonValue x = JsonValue::Object();
+    x.Set("digest", JsonValue::String(want.digest));
+    x.Set("scale", JsonValue::Number(want.scale));
+    x.Set("bytes", JsonValue::Number(static_cast<double>(adapters[i].size())));
+    x.Set("file", JsonValue::String(name));
+    adapter_list.Append(std::move(x));
+  }
   JsonValue list = JsonValue::Array();
   const std::string base_sha = DigestHex(Sha256Of(base.bytes()));
   std::vector<JsonValue> entries;
@@ -107,8 +135,7 @@ StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
   b.Set("file_sha256", JsonValue::String(base_sha));
   b.Set("included", JsonValue::Bool(include_base));
   m.Set("base", std::move(b));
-  JsonValue full = EvidenceToJson(e);
-  m.Set("adapters", *full.Find("identity")->Find("adapters"));
+  m.Set("adapters", std::move(adapter_list));
   m.Set("assembly_checksum", JsonValue::String(e.identity.assembly_checksum));
   m.Set("cases_digest", JsonValue::String(e.identity.cases_digest));
   JsonValue fit = JsonValue::Object();
@@ -187,6 +214,18 @@ PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>
     }
     if (*path == "cases.jsonl") c.cases_text = std::move(data).value();
   }
+  // The adapters, in order, by the file each manifest entry names.
+  if (const JsonValue* ads = m->Find("adapters"); ads != nullptr && ads->is_array()) {
+    for (const JsonValue& a : ads->items()) {
+      auto file = a.GetString("file");
+      if (!file.ok() || !listed.count(*file)) {
+        problem(std::string(kManifestName) + ": an adapters entry names no listed file");
+        continue;
+      }
+      auto data = read(*file);
+      if (data.ok()) c.adapters.push_back(std::move(data).value());
+    }
+  }
   for (const char* need : {"evidence.json", "cases.jsonl"}) {
     if (!listed.count(need)) problem(std::string(kManifestName) + ": does not list " + need);
   }
@@ -253,7 +292,8 @@ std::vector<std::string> DiffEvidence(const Evidence& a, const Evidence& b) {
 }
 
 StatusOr<std::vector<std::string>> ReplayEvidence(
-    const Evidence& recorded, const std::string& cases_text, const Package& base, int32_t n_threads,
+    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const std::vector<std::string>& adapters, int32_t n_threads,
     const std::function<void(const EvalProgress&)>& progress,
     const std::function<bool()>& should_stop) {
   if (base.digest_hex() != recorded.identity.package_digest) {
@@ -261,8 +301,28 @@ StatusOr<std::vector<std::string>> ReplayEvidence(
                                     recorded.identity.package_digest + ", the given base is " +
                                     base.digest_hex()};
   }
-  if (!recorded.identity.adapters.empty()) {
-    return Unsupported("evidence names adapters; adapters are not implemented yet (issue 5)");
+  if (adapters.size() != recorded.identity.adapters.size()) {
+    return std::vector<std::string>{"adapters: the evidence names " +
+                                    std::to_string(recorded.identity.adapters.size()) +
+                                    ", the packet holds " + std::to_string(adapters.size())};
+  }
+  std::vector<AdapterFile> files;
+  std::vector<EvalAdapter> use;
+  for (size_t i = 0; i < adapters.size(); ++i) {
+    SLM_ASSIGN_OR_RETURN(AdapterFile f,
+                         ParseAdapterPackage({reinterpret_cast<const uint8_t*>(adapters[i].data()),
+                                              adapters[i].size()},
+                                             "adapter-" + std::to_string(i) + ".slm"));
+    const AdapterRef& r = recorded.identity.adapters[i];
+    if (DigestHex(f.digest) != r.digest) {
+      return std::vector<std::string>{"adapter " + std::to_string(i) + ": the evidence names " +
+                                      r.digest + ", the packet's file is " + DigestHex(f.digest)};
+    }
+    files.push_back(std::move(f));
+  }
+  for (size_t i = 0; i < files.size(); ++i) {
+    use.push_back({&files[i].adapter, files[i].digest,
+                   static_cast<float>(recorded.identity.adapters[i].scale), files[i].bytes});
   }
   EvalRequest req;
   req.cases_text = cases_text;
@@ -270,7 +330,7 @@ StatusOr<std::vector<std::string>> ReplayEvidence(
   req.sampling = recorded.identity.sampling;
   req.n_ctx = recorded.identity.n_ctx;
   req.n_threads = n_threads;
-  SLM_ASSIGN_OR_RETURN(Evidence fresh, EvaluatePackage(base, req, progress, should_stop));
+  SLM_ASSIGN_OR_RETURN(Evidence fresh, EvaluatePackageWith(base, req, use, progress, should_stop));
   if (!fresh.complete) return IoError("replay interrupted");
   return DiffEvidence(recorded, fresh);
 }

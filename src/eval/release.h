@@ -11,6 +11,9 @@
 //                     changes a listed digest or this one
 //   evidence.json     the evidence, byte for byte as `slm eval` wrote it
 //   cases.jsonl       the cases file, byte for byte
+//   adapter-N.slm     the evidence's adapters in order (N = 0, 1, ...), as
+//                     adapter packages; the manifest's "adapters" entries name
+//                     them ("file") with their digest and scale
 //   REPORT.md         human-readable fitness table and per-case results
 //   base.slm          only with include_base: the evaluated package
 //
@@ -39,12 +42,15 @@ struct PacketFile {
   std::string bytes;
 };
 
-// Checks the evidence is complete, unsharded, made from these cases and this
-// package; returns every file except base.slm (whose bytes the caller copies
-// when include_base; its digest and size are listed in the manifest).
+// Checks the evidence is complete, unsharded, made from these cases, this
+// package and these adapters (adapter package bytes, in the evidence's order:
+// each content digest must match); returns every file except base.slm (whose
+// bytes the caller copies when include_base; its digest and size are listed
+// in the manifest).
 StatusOr<std::vector<PacketFile>> BuildPacket(const std::string& evidence_text,
                                               const std::string& cases_text, const Package& base,
-                                              bool include_base);
+                                              bool include_base,
+                                              const std::vector<std::string>& adapters = {});
 
 // The human-readable summary written as REPORT.md.
 std::string RenderReport(const Evidence& e);
@@ -59,18 +65,21 @@ struct PacketCheck {
   std::string base_digest;  // package digest named by the manifest
   Evidence evidence;        // valid when problems is empty
   std::string cases_text;
+  std::vector<std::string> adapters;  // adapter package bytes, in the evidence's order
 };
 
 // Step 1 of verify: manifest digest, every listed file's size and SHA-256,
 // and files present but not listed (`listing`: every path in the packet).
 PacketCheck CheckPacket(const PacketReader& read, const std::vector<std::string>& listing);
 
-// Step 2: re-run the recorded cases on `base` with the recorded sampling and
-// compare every output, token id and log-likelihood bit for bit. Returns the
-// differences (empty = identical), each naming the case and the field.
-// n_threads: forward-pass threads (0 = default); the results never depend on it.
+// Step 2: re-run the recorded cases on `base` plus the packet's adapters (at
+// the recorded scales) with the recorded sampling and compare every output,
+// token id and log-likelihood bit for bit. Returns the differences (empty =
+// identical), each naming the case and the field. n_threads: forward-pass
+// threads (0 = default); the results never depend on it.
 StatusOr<std::vector<std::string>> ReplayEvidence(
-    const Evidence& recorded, const std::string& cases_text, const Package& base, int32_t n_threads,
+    const Evidence& recorded, const std::string& cases_text, const Package& base,
+    const std::vector<std::string>& adapters, int32_t n_threads,
     const std::function<void(const EvalProgress&)>& progress,
     const std::function<bool()>& should_stop);
 

@@ -149,6 +149,7 @@ StatusOr<Evidence> RunEval(const EvalInputs& in,
   Session& s = *in.session;
   EvalProgress prog;
   prog.total = static_cast<int64_t>(prepared.size());
+  const KvStats kv0 = in.session->kv_stats();
   double prefill_s = 0, decode_s = 0;
   bool stopped = false;
   for (const Prepared& p : prepared) {
@@ -225,29 +226,54 @@ StatusOr<Evidence> RunEval(const EvalInputs& in,
   e.timing.decode_tok_s =
       decode_s > 0 ? static_cast<double>(e.timing.generated_tokens) / decode_s : 0;
   e.timing.peak_memory_bytes = PeakMemoryBytes();
+  const KvStats kv1 = in.session->kv_stats();
+  e.timing.kv_prompt_tokens = kv1.prompt_tokens - kv0.prompt_tokens;
+  e.timing.kv_reused_tokens = kv1.reused_tokens - kv0.reused_tokens;
+  e.timing.prefix_hit_rate =
+      e.timing.kv_prompt_tokens > 0
+          ? static_cast<double>(e.timing.kv_reused_tokens) / e.timing.kv_prompt_tokens
+          : 0;
   return e;
 }
 
 StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
                                    const std::function<void(const EvalProgress&)>& progress,
                                    const std::function<bool()>& should_stop) {
+  std::vector<AdapterSpec> specs;
+  for (const auto& [path, scale] : req.adapters) specs.push_back({path, scale});
+  std::vector<LoadedAdapter> loaded;
+  for (const AdapterSpec& spec : specs) {
+    SLM_ASSIGN_OR_RETURN(LoadedAdapter a, LoadAdapter(spec.path, pkg));
+    loaded.push_back(std::move(a));
+  }
+  std::vector<EvalAdapter> adapters;
+  for (size_t i = 0; i < loaded.size(); ++i)
+    adapters.push_back({&loaded[i].adapter, loaded[i].digest, specs[i].scale, loaded[i].bytes});
+  return EvaluatePackageWith(pkg, req, adapters, progress, should_stop);
+}
+
+StatusOr<Evidence> EvaluatePackageWith(const Package& pkg, const EvalRequest& req,
+                                       std::span<const EvalAdapter> adapters,
+                                       const std::function<void(const EvalProgress&)>& progress,
+                                       const std::function<bool()>& should_stop) {
   SLM_ASSIGN_OR_RETURN(std::vector<EvalCase> cases, ParseCases(req.cases_text, req.cases_source));
   SLM_ASSIGN_OR_RETURN(auto tok, Tokenizer::Create(pkg.tokenizer()));
   SLM_ASSIGN_OR_RETURN(auto model, Model::Create(pkg.config(), pkg.tensors()));
   SessionOptions so;
   so.n_ctx = req.n_ctx;
   so.n_threads = req.n_threads;
+  so.kv_budget_mib = req.kv_budget_mib;
   SLM_ASSIGN_OR_RETURN(auto session, Session::Create(*model, so));
-  std::vector<AdapterSpec> specs;
-  for (const auto& [path, scale] : req.adapters) specs.push_back({path, scale});
-  std::vector<LoadedAdapter> loaded;
   std::unique_ptr<AdapterAssembly> assembly;
   EvalInputs in;
-  if (!specs.empty()) {
-    SLM_ASSIGN_OR_RETURN(assembly, LoadAssembly(pkg, specs, &loaded));
+  if (!adapters.empty()) {
+    std::vector<AssemblyEntry> entries;
+    for (const EvalAdapter& a : adapters) {
+      entries.push_back({a.adapter, a.digest, a.scale});
+      in.adapters.push_back({DigestHex(a.digest), a.scale, a.bytes});
+    }
+    SLM_ASSIGN_OR_RETURN(assembly, AdapterAssembly::Build(pkg, entries));
     session->SetDeltas(assembly.get());
-    for (size_t i = 0; i < loaded.size(); ++i)
-      in.adapters.push_back({DigestHex(loaded[i].digest), specs[i].scale, loaded[i].bytes});
   }
   in.package = &pkg;
   in.tokenizer = tok.get();

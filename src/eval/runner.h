@@ -17,6 +17,8 @@
 #include <span>
 #include <string>
 
+#include "adapter/adapter.h"
+#include "base/sha256.h"
 #include "base/status.h"
 #include "eval/cases.h"
 #include "eval/evidence.h"
@@ -60,7 +62,8 @@ struct EvalRequest {
   std::string cases_source = "cases";
   SamplerConfig sampling;
   int32_t shard_index = 0, shard_count = 1;
-  int32_t n_ctx = 0;  // 0 = the model's
+  int32_t n_ctx = 0;          // 0 = the model's
+  int32_t kv_budget_mib = 0;  // KV arena; 0 = one full context (SessionOptions)
   int32_t n_threads =
       0;  // forward-pass threads, 0 = the runtime's default (results never depend on it)
   // Adapters ("PATH" + scale), loaded with LoadAdapter and stacked in order.
@@ -69,6 +72,21 @@ struct EvalRequest {
 StatusOr<Evidence> EvaluatePackage(const Package& pkg, const EvalRequest& req,
                                    const std::function<void(const EvalProgress&)>& progress,
                                    const std::function<bool()>& should_stop);
+
+// An adapter already in memory (e.g. from a release packet), with the scale
+// to apply it at.
+struct EvalAdapter {
+  const Adapter* adapter = nullptr;
+  Digest digest{};  // its content digest
+  float scale = 1;
+  uint64_t bytes = 0;  // its package size, for the fitness vector
+};
+// EvaluatePackage with adapters given in memory instead of req.adapters' paths
+// (which it ignores).
+StatusOr<Evidence> EvaluatePackageWith(const Package& pkg, const EvalRequest& req,
+                                       std::span<const EvalAdapter> adapters,
+                                       const std::function<void(const EvalProgress&)>& progress,
+                                       const std::function<bool()>& should_stop);
 
 // Where this binary runs, for the `environment` section.
 Environment CurrentEnvironment();

@@ -199,14 +199,14 @@ TEST_F(EvalEvidenceTest, BuildRefusesMismatchedInputs) {
 
 TEST_F(EvalEvidenceTest, ReplayComparesBitsAndNamesTheBase) {
   Evidence e = Run();
-  auto same = ReplayEvidence(e, cases_, *pkg_, 1, nullptr, nullptr);
+  auto same = ReplayEvidence(e, cases_, *pkg_, {}, 1, nullptr, nullptr);
   ASSERT_TRUE(same.ok()) << same.status().ToString();
   EXPECT_TRUE(same->empty()) << (*same)[0];
   Evidence off = e;
   off.cases[0].loglik.token_logprobs[0] =
       std::nextafter(off.cases[0].loglik.token_logprobs[0], 0.0);
   off.cases[4].output_ids.pop_back();
-  auto diff = ReplayEvidence(off, cases_, *pkg_, 2, nullptr, nullptr);
+  auto diff = ReplayEvidence(off, cases_, *pkg_, {}, 2, nullptr, nullptr);
   ASSERT_TRUE(diff.ok());
   ASSERT_EQ(diff->size(), 2u);
   EXPECT_NE((*diff)[0].find("case 'lily' (index 0): log-prob of expected token 0: recorded"),
@@ -215,7 +215,7 @@ TEST_F(EvalEvidenceTest, ReplayComparesBitsAndNamesTheBase) {
   EXPECT_NE((*diff)[1].find("output ids differ at position"), std::string::npos) << (*diff)[1];
   Evidence other = e;
   other.identity.package_digest = std::string(64, '0');
-  auto base = ReplayEvidence(other, cases_, *pkg_, 0, nullptr, nullptr);
+  auto base = ReplayEvidence(other, cases_, *pkg_, {}, 0, nullptr, nullptr);
   ASSERT_TRUE(base.ok());
   ASSERT_EQ(base->size(), 1u);
   EXPECT_NE((*base)[0].find("base package differs"), std::string::npos);
