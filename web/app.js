@@ -428,7 +428,9 @@ $('gen-form').addEventListener('submit', (e) => {
   const num = (id) => Number($(id).value);
   const msg = {
     type: 'generate', prompt: $('prompt').value, temperature: num('temperature'), topK: num('top-k'),
-    topP: num('top-p'), seed: $('seed').value.trim() || '0', maxTokens: num('max-tokens'),
+    topP: num('top-p'), minP: num('min-p'), repeatPenalty: num('repeat-penalty'),
+    presencePenalty: num('presence-penalty'), frequencyPenalty: num('frequency-penalty'),
+    seed: $('seed').value.trim() || '0', maxTokens: num('max-tokens'),
   };
   if (!/^\d+$/.test(msg.seed)) return showError('seed must be a whole number');
   state.running = true;

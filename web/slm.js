@@ -47,7 +47,10 @@ const dec = new TextDecoder('utf-8', { fatal: false });
 
 // ---- struct layouts (offsets are part of the ABI; see slm.h) ------------
 const OPEN_PARAMS = { size: 8, verify_digests: 0, take_ownership: 4 };
-const SAMPLER_PARAMS = { size: 24, temperature: 0, top_k: 4, top_p: 8, reserved: 12, seed: 16 };
+const SAMPLER_PARAMS = {
+  size: 48, temperature: 0, top_k: 4, top_p: 8, reserved: 12, seed: 16, min_p: 24, repeat_penalty: 28,
+  presence_penalty: 32, frequency_penalty: 36, penalty_last_n: 40,
+};
 const PACKAGE_INFO = {
   size: 48, vocab_size: 0, max_seq_len: 4, dim: 8, n_layers: 12, n_heads: 16, n_kv_heads: 20,
   bos_id: 24, eos_id: 28, file_size: 32, n_tensors: 40,
@@ -403,16 +406,20 @@ export class Package {
   }
 }
 
-// Fills the sampler params struct in scratch ({temperature = 0, topK = 0,
-// topP = 1, seed = 0}; seed may be a number or BigInt); returns its pointer.
-function writeSamplerParams(s, { temperature = 0, topK = 0, topP = 1, seed = 0 } = {}) {
+// Fills the sampler params struct in scratch and returns its pointer:
+// {temperature = 0, topK = 0, topP = 1, minP = 0, repeatPenalty = 1,
+// presencePenalty = 0, frequencyPenalty = 0, penaltyLastN = 64, seed = 0};
+// seed may be a number or BigInt. Fields left out keep the C defaults.
+function writeSamplerParams(s, params = {}) {
   const p = s.scratch + 64, S = SAMPLER_PARAMS;
   s.exports.slm_sampler_params_default(p);
   const dv = s.dv();
-  dv.setFloat32(p + S.temperature, temperature, true);
-  dv.setInt32(p + S.top_k, topK, true);
-  dv.setFloat32(p + S.top_p, topP, true);
-  dv.setBigUint64(p + S.seed, BigInt.asUintN(64, BigInt(seed)), true);
+  const f32 = { temperature: S.temperature, topP: S.top_p, minP: S.min_p, repeatPenalty: S.repeat_penalty,
+    presencePenalty: S.presence_penalty, frequencyPenalty: S.frequency_penalty };
+  for (const [k, off] of Object.entries(f32)) if (params[k] !== undefined) dv.setFloat32(p + off, params[k], true);
+  if (params.topK !== undefined) dv.setInt32(p + S.top_k, params.topK, true);
+  if (params.penaltyLastN !== undefined) dv.setInt32(p + S.penalty_last_n, params.penaltyLastN, true);
+  dv.setBigUint64(p + S.seed, BigInt.asUintN(64, BigInt(params.seed ?? 0)), true);
   return p;
 }
 

@@ -68,7 +68,10 @@ async function generate(msg) {
   let text = '';
   try {
     session.reset();
-    session.setSampler({ temperature: msg.temperature, topK: msg.topK, topP: msg.topP, seed: BigInt(msg.seed) });
+    session.setSampler({
+      temperature: msg.temperature, topK: msg.topK, topP: msg.topP, minP: msg.minP, repeatPenalty: msg.repeatPenalty,
+      presencePenalty: msg.presencePenalty, frequencyPenalty: msg.frequencyPenalty, seed: BigInt(msg.seed),
+    });
     let prompt;
     if (msg.promptIds) prompt = Int32Array.from(msg.promptIds);
     else if (msg.prompt) prompt = pkg.tokenize(msg.prompt, 'default');

@@ -177,11 +177,20 @@ typedef struct slm_sampler_params {
   float top_p;       /* (0, 1]; 1 = off. Default 1. */
   uint32_t reserved; /* must be 0 (padding made explicit) */
   uint64_t seed;     /* PRNG seed. Default 0. */
-} slm_sampler_params;
+  /* The rest of the chain (docs/sampling.md); defaults leave it off. */
+  float min_p;             /* keep p >= min_p * p_max; 0 = off. Default 0. */
+  float repeat_penalty;    /* recent tokens' logits: > 0 divided, else times; 1 = off. */
+  float presence_penalty;  /* subtracted once from recent tokens' logits. Default 0. */
+  float frequency_penalty; /* subtracted per occurrence in the window. Default 0. */
+  int32_t penalty_last_n;  /* window of accepted tokens (prompt + generated). Default 64. */
+  uint32_t reserved2;      /* must be 0 */
+} slm_sampler_params;      /* 48 bytes */
 
 SLM_API void slm_sampler_params_default(slm_sampler_params* p);
 /* Replaces the session's sampler (buffers sized here) and restarts its random
- * stream from seed. On failure (bad field, named in the message) the old
+ * stream from seed and its penalty window. slm_generate_begin adds the prompt
+ * and slm_generate_next each emitted token to the window (slm_session_sample
+ * does not). On failure (bad field, named in the message) the old
  * sampler stays. */
 SLM_API slm_status slm_session_set_sampler(slm_session* s, const slm_sampler_params* p);
 /* Samples one id from the current logits with the session's sampler (one PRNG

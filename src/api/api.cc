@@ -27,7 +27,9 @@ static_assert(offsetof(slm_diagnostics, tokens_in_cache) == 56);
 static_assert(offsetof(slm_diagnostics, kernels) == 80);
 static_assert(offsetof(slm_diagnostics, assembly_checksum) == 96);
 static_assert(offsetof(slm_diagnostics, reserved) == 168);
-static_assert(sizeof(slm_sampler_params) == 24 && offsetof(slm_sampler_params, seed) == 16);
+static_assert(sizeof(slm_sampler_params) == 48 && offsetof(slm_sampler_params, seed) == 16 &&
+              offsetof(slm_sampler_params, min_p) == 24 &&
+              offsetof(slm_sampler_params, penalty_last_n) == 40);
 static_assert(sizeof(slm_package_info) == 48);
 static_assert(static_cast<int>(slm::StatusCode::kInternal) == SLM_INTERNAL);
 
@@ -48,6 +50,22 @@ slm_status Fail(const slm::Status& s) {
 slm_status Fail(slm_status code, const std::string& message) {
   return Fail(slm::Status(static_cast<slm::StatusCode>(code), message));
 }
+slm_status SamplerConfigFrom(const char* fn, const slm_sampler_params* p, slm::SamplerConfig* c) {
+  if (p->reserved != 0 || p->reserved2 != 0) {
+    return Fail(SLM_INVALID_ARGUMENT, std::string(fn) + ": reserved fields must be 0");
+  }
+  c->temperature = p->temperature;
+  c->top_k = p->top_k;
+  c->top_p = p->top_p;
+  c->seed = p->seed;
+  c->min_p = p->min_p;
+  c->repeat_penalty = p->repeat_penalty;
+  c->presence_penalty = p->presence_penalty;
+  c->frequency_penalty = p->frequency_penalty;
+  c->penalty_last_n = p->penalty_last_n;
+  return SLM_OK;
+}
+
 slm_status NullArg(const char* fn, const char* what) {
   return Fail(SLM_INVALID_ARGUMENT, std::string(fn) + ": " + what + " is NULL");
 }
@@ -345,7 +363,10 @@ slm_status slm_session_set_adapters(slm_session* s, const slm_adapter* const* ad
                                             " was opened for another package handle");
     }
     entries.push_back({&a->file.adapter, a->file.digest, scales[i]});
-    uses.push_back({a->file.digest, scales[i], a->file.bytes});
+    auto bytes = slm::SerializeAdapter(a->file.adapter);
+    if (!bytes.ok()) return Fail(bytes.status());
+    uses.push_back(
+        {a->file.digest, scales[i], a->file.bytes, std::string(bytes->begin(), bytes->end())});
   }
   std::unique_ptr<slm::AdapterAssembly> assembly;
   if (n > 0) {
@@ -401,19 +422,20 @@ void slm_sampler_params_default(slm_sampler_params* p) {
   p->top_p = 1;
   p->reserved = 0;
   p->seed = 0;
+  p->min_p = 0;
+  p->repeat_penalty = 1;
+  p->presence_penalty = 0;
+  p->frequency_penalty = 0;
+  p->penalty_last_n = 64;
+  p->reserved2 = 0;
 }
 
 slm_status slm_session_set_sampler(slm_session* s, const slm_sampler_params* p) {
   constexpr const char* kFn = "slm_session_set_sampler";
   if (s == nullptr) return NullArg(kFn, "s");
   if (p == nullptr) return NullArg(kFn, "params");
-  if (p->reserved != 0)
-    return Fail(SLM_INVALID_ARGUMENT, std::string(kFn) + ": reserved must be 0");
   slm::SamplerConfig c;
-  c.temperature = p->temperature;
-  c.top_k = p->top_k;
-  c.top_p = p->top_p;
-  c.seed = p->seed;
+  if (slm_status st = slm::api::SamplerConfigFrom(kFn, p, &c); st != SLM_OK) return st;
   auto sampler = slm::Sampler::Create(s->pkg->package->config().vocab_size, c);
   if (!sampler.ok()) return Fail(sampler.status());
   s->sampler = std::move(sampler).value();
@@ -444,6 +466,9 @@ slm_status slm_generate_begin(slm_session* s, const int32_t* prompt, size_t n,
   slm::Status st = s->session->Prefill(std::span<const int32_t>(prompt, n));
   if (!st.ok()) return Fail(st);
   const double ms = MsSince(t0);
+  // As Generator (accept_prompt): penalties see the prompt. The ids were
+  // checked by the prefill, so Accept cannot fail here.
+  for (size_t i = 0; i < n; ++i) (void)s->sampler->Accept(prompt[i]);
   EndGeneration(s, SLM_STOP_CALLER);
   s->generating = true;
   s->has_pending = false;
@@ -504,6 +529,7 @@ slm_status slm_generate_next(slm_session* s, int32_t* id) {
     finish(SLM_STOP_EOS);
     return SLM_OK;
   }
+  (void)s->sampler->Accept(next);
   ++d.generated_tokens;
   s->pending = next;
   s->has_pending = true;

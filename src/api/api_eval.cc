@@ -40,16 +40,6 @@ struct slm_verify {
 
 namespace {
 
-slm_status SamplerConfigFrom(const char* fn, const slm_sampler_params* p, slm::SamplerConfig* c) {
-  if (p == nullptr) return SLM_OK;  // greedy defaults
-  if (p->reserved != 0) return Fail(SLM_INVALID_ARGUMENT, std::string(fn) + ": reserved must be 0");
-  c->temperature = p->temperature;
-  c->top_k = p->top_k;
-  c->top_p = p->top_p;
-  c->seed = p->seed;
-  return SLM_OK;
-}
-
 slm::eval::EvalInputs Inputs(const slm_eval& e, int32_t index) {
   slm::eval::EvalInputs in;
   in.package = e.session->pkg->package.get();
@@ -84,7 +74,10 @@ slm_status slm_eval_begin(slm_session* s, const char* cases, size_t cases_len,
   std::unique_ptr<slm_eval> e(new (std::nothrow) slm_eval);
   if (!e) return Fail(SLM_RESOURCE_EXHAUSTED, std::string(kFn) + ": out of memory");
   e->session = s;
-  if (slm_status st = SamplerConfigFrom(kFn, sampling, &e->sampling); st != SLM_OK) return st;
+  if (sampling != nullptr) {
+    if (slm_status st = slm::api::SamplerConfigFrom(kFn, sampling, &e->sampling); st != SLM_OK)
+      return st;
+  }
   e->cases_text.assign(cases == nullptr ? "" : cases, cases_len);
   auto parsed = slm::eval::ParseCases(e->cases_text, "cases");
   if (!parsed.ok()) return Fail(parsed.status());
@@ -143,7 +136,9 @@ const uint8_t* slm_eval_release(slm_eval* e, int32_t include_base, size_t* len) 
     return nullptr;
   }
   const slm::Package& pkg = *e->session->pkg->package;
-  auto files = slm::eval::BuildPacket(e->evidence, e->cases_text, pkg, include_base != 0);
+  std::vector<std::string> adapters;
+  for (const auto& a : e->session->adapters) adapters.push_back(a.package);
+  auto files = slm::eval::BuildPacket(e->evidence, e->cases_text, pkg, include_base != 0, adapters);
   if (!files.ok()) {
     Fail(files.status());
     return nullptr;
@@ -210,8 +205,8 @@ slm_status slm_release_verify(const slm_package* base, const uint8_t* archive, s
       pkg = inner.get();
     }
     base_digest = pkg->digest_hex();
-    auto diffs =
-        slm::eval::ReplayEvidence(check.evidence, check.cases_text, *pkg, 0, nullptr, nullptr);
+    auto diffs = slm::eval::ReplayEvidence(check.evidence, check.cases_text, *pkg, check.adapters,
+                                           0, nullptr, nullptr);
     inner.reset();
     slm_free(copy);
     if (!diffs.ok()) return Fail(diffs.status());

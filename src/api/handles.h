@@ -50,6 +50,7 @@ struct slm_session {
     slm::Digest digest{};
     float scale = 1;
     uint64_t bytes = 0;
+    std::string package;  // the adapter package (for release packets)
   };
   std::vector<AdapterUse> adapters;
 };
@@ -66,6 +67,9 @@ slm_status Fail(const slm::Status& s);
 slm_status Fail(slm_status code, const std::string& message);
 // SLM_INVALID_ARGUMENT "<fn>: <what> is NULL".
 slm_status NullArg(const char* fn, const char* what);
+// Copies the C params into *c; SLM_INVALID_ARGUMENT for non-zero reserved
+// fields (the Sampler checks the values).
+slm_status SamplerConfigFrom(const char* fn, const slm_sampler_params* p, slm::SamplerConfig* c);
 // Output rule of slm.h: *len is always the full size; copy only if it fits.
 slm_status PutBytes(const char* fn, std::string_view s, char* buf, size_t cap, size_t* len);
 

@@ -58,11 +58,18 @@ async function openPackage(url) {
   await page.waitForFunction(() => ['opened', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
 }
 
-async function generate({ prompt = '', temperature = 0, topK = 0, topP = 1, seed = 0, maxTokens = 60 } = {}) {
+async function generate({
+  prompt = '', temperature = 0, topK = 0, topP = 1, minP = 0, repeatPenalty = 1, presencePenalty = 0,
+  frequencyPenalty = 0, seed = 0, maxTokens = 60,
+} = {}) {
   await page.fill('#prompt', prompt);
   await page.fill('#temperature', String(temperature));
   await page.fill('#top-k', String(topK));
   await page.fill('#top-p', String(topP));
+  await page.fill('#min-p', String(minP));
+  await page.fill('#repeat-penalty', String(repeatPenalty));
+  await page.fill('#presence-penalty', String(presencePenalty));
+  await page.fill('#frequency-penalty', String(frequencyPenalty));
   await page.fill('#seed', String(seed));
   await page.fill('#max-tokens', String(maxTokens));
   await page.click('#run');
@@ -113,6 +120,28 @@ test('seeded sampling in the page equals the native CLI', async () => {
   assert.equal(r.text, native.text);
   const diag = await page.textContent('#d-cache');
   assert.match(diag, /^\d+ \/ 512$/);
+});
+
+test('seeded top-k, top-p and min-p sampling with penalties replays the native CLI', async () => {
+  const runs = [
+    { temperature: 0.9, topK: 20, seed: 5, repeatPenalty: 1.3, presencePenalty: 0.2, frequencyPenalty: 0.1 },
+    { temperature: 1.1, topP: 0.85, seed: 6, repeatPenalty: 1.2, frequencyPenalty: 0.3 },
+    { temperature: 1.0, minP: 0.08, seed: 7, repeatPenalty: 1.4, presencePenalty: 0.5 },
+  ];
+  for (const r of runs) {
+    const native = nativeGenerate(['--prompt', 'Once upon a time', '-n', '50', '--temp', String(r.temperature),
+      '--top-k', String(r.topK ?? 0), '--top-p', String(r.topP ?? 1), '--min-p', String(r.minP ?? 0),
+      '--repeat-penalty', String(r.repeatPenalty), '--presence-penalty', String(r.presencePenalty ?? 0),
+      '--frequency-penalty', String(r.frequencyPenalty ?? 0), '--seed', String(r.seed)]);
+    const page_ = await generate({ prompt: 'Once upon a time', maxTokens: 50, ...r });
+    assert.deepEqual(page_.ids, native.ids, JSON.stringify(r));
+    assert.equal(page_.text, native.text);
+  }
+  // The penalties matter: the same run without them differs.
+  const plain = nativeGenerate(['--prompt', 'Once upon a time', '-n', '50', '--temp', '0.9', '--top-k', '20', '--seed', '5']);
+  const penalised = nativeGenerate(['--prompt', 'Once upon a time', '-n', '50', '--temp', '0.9', '--top-k', '20', '--seed', '5',
+    '--repeat-penalty', '1.3', '--presence-penalty', '0.2', '--frequency-penalty', '0.1']);
+  assert.notDeepEqual(plain.ids, penalised.ids);
 });
 
 test('Stop ends a generation early', async () => {
