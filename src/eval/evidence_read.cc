@@ -1,6 +1,8 @@
 // ParseEvidence: the reader side of evidence.cc. Every error names the
 // source and the JSON path of the bad member.
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "eval/evidence.h"
 
@@ -57,7 +59,18 @@ class Reader {
         return Err(path + "." + key + "[" + std::to_string(i) + "]",
                    std::string("expected number, found ") + JsonTypeName(x.type()));
       }
-      out.push_back(static_cast<T>(x.as_number()));
+      // Token ids and log-probs come from strangers' packets: a number
+      // outside T (or a fraction for an integer T) is an error, never a cast
+      // with undefined behaviour.
+      const double d = x.as_number();
+      if constexpr (std::is_integral_v<T>) {
+        if (!(d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+              d <= static_cast<double>(std::numeric_limits<T>::max()) && d == std::floor(d))) {
+          return Err(path + "." + key + "[" + std::to_string(i) + "]",
+                     "expected an integer in the range of a 32-bit id");
+        }
+      }
+      out.push_back(static_cast<T>(d));
     }
     return out;
   }
