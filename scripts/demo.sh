@@ -17,7 +17,7 @@ tok="$SLM_MODELS_DIR/tok512.bin"
 mkdir -p out
 $slm convert "$SLM_MODELS_DIR/stories260K.bin" --tokenizer "$tok" -o out/stories260K.slm
 $slm validate out/stories260K.slm
-$slm inspect out/stories260K.slm | head -12
+$slm inspect out/stories260K.slm | sed -n '1,12p'
 echo "--- slm generate out/stories260K.slm -n 120 (greedy from BOS)"
 $slm generate out/stories260K.slm -n 120
 
@@ -25,9 +25,9 @@ echo "--- a child: the fine-tuned fixture as a low-rank adapter keeping 90% of t
 $slm convert tests/adapter/child.bin --tokenizer "$tok" -o out/child-full.slm >/dev/null
 rm -f out/child.slm
 $slm adapter diff out/stories260K.slm out/child-full.slm --kind lowrank --energy 0.9 \
-  --name "pip-the-frog" -o out/child.slm | tail -2
+  --name "pip-the-frog" -o out/child.slm | tail -n 2
 $slm adapter validate out/stories260K.slm out/child.slm
-$slm adapter inspect out/child.slm | head -8
+$slm adapter inspect out/child.slm | sed -n '1,8p'
 
 echo "--- slm eval: base and child on the bundled cases (tests/data/eval/breeding.jsonl)"
 cases=tests/data/eval/breeding.jsonl
