@@ -20,6 +20,7 @@
 #include "adapter/peft.h"
 #include "adapter/svd.h"
 #include "adapter/validate.h"
+#include "adapter_test_util.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "base/prng.h"
@@ -35,12 +36,13 @@
 namespace slm {
 namespace {
 
+using adapter_test::FixturePath;
+using adapter_test::GenRun;
+using adapter_test::Greedy;
+using adapter_test::Ints;
+
 constexpr double kLogitTolVsChild = 2e-4;
 constexpr double kLogitTolVsReference = 1e-3;
-
-std::string FixturePath(const std::string& name) {
-  return test::SourceDir() + "/tests/adapter/" + name;
-}
 
 ModelBundle ImportOrDie(const std::string& path) {
   ImportOptions o;
@@ -58,45 +60,10 @@ JsonValue Expected() {
   return j.ok() ? std::move(j).value() : JsonValue();
 }
 
-std::vector<int32_t> Ints(const JsonValue& a) {
-  std::vector<int32_t> v;
-  for (const JsonValue& x : a.items()) v.push_back(static_cast<int32_t>(x.as_number()));
-  return v;
-}
 std::vector<double> Doubles(const JsonValue& a) {
   std::vector<double> v;
   for (const JsonValue& x : a.items()) v.push_back(x.as_number());
   return v;
-}
-
-struct GenRun {
-  std::vector<int32_t> greedy;
-  std::vector<float> logits;  // final prompt position
-};
-
-// Greedy decoding (ties -> lowest id) after `prompt`, optionally with deltas.
-GenRun Greedy(const ModelConfig& c, const std::vector<TensorData>& tensors,
-              const std::vector<int32_t>& prompt, int n, const WeightDeltas* deltas = nullptr) {
-  GenRun r;
-  auto m = Model::Create(c, tensors);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  if (!m.ok()) return r;
-  SessionOptions so;
-  so.n_ctx = 64;
-  auto s = Session::Create(**m, so);
-  EXPECT_TRUE(s.ok());
-  if (!s.ok()) return r;
-  (*s)->SetDeltas(deltas);
-  EXPECT_TRUE((*s)->Prefill(prompt).ok());
-  auto lg = (*s)->logits();
-  r.logits.assign(lg.begin(), lg.end());
-  for (int i = 0; i < n; ++i) {
-    auto l = (*s)->logits();
-    const int32_t id = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
-    r.greedy.push_back(id);
-    EXPECT_TRUE((*s)->Decode(id).ok());
-  }
-  return r;
 }
 
 double MaxAbsDiff(const std::vector<float>& a, const std::vector<double>& b) {

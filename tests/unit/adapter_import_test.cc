@@ -18,6 +18,7 @@
 #include "adapter/lora_gguf.h"
 #include "adapter/peft.h"
 #include "adapter/validate.h"
+#include "adapter_test_util.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "import/import.h"
@@ -30,46 +31,12 @@
 namespace slm {
 namespace {
 
+using adapter_test::FixturePath;
+using adapter_test::GenRun;
+using adapter_test::Greedy;
+using adapter_test::Ints;
+
 constexpr double kLogitTolVsReference = 1e-3;
-
-std::string FixturePath(const std::string& name) {
-  return test::SourceDir() + "/tests/adapter/" + name;
-}
-
-std::vector<int32_t> Ints(const JsonValue& a) {
-  std::vector<int32_t> v;
-  for (const JsonValue& x : a.items()) v.push_back(static_cast<int32_t>(x.as_number()));
-  return v;
-}
-
-struct GenRun {
-  std::vector<int32_t> greedy;
-  std::vector<float> logits;
-};
-
-GenRun Greedy(const Package& p, const std::vector<int32_t>& prompt, int n,
-              const WeightDeltas* deltas) {
-  GenRun r;
-  auto m = Model::Create(p.config(), p.tensors());
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  if (!m.ok()) return r;
-  SessionOptions so;
-  so.n_ctx = 64;
-  auto s = Session::Create(**m, so);
-  EXPECT_TRUE(s.ok());
-  if (!s.ok()) return r;
-  (*s)->SetDeltas(deltas);
-  EXPECT_TRUE((*s)->Prefill(prompt).ok());
-  auto lg = (*s)->logits();
-  r.logits.assign(lg.begin(), lg.end());
-  for (int i = 0; i < n; ++i) {
-    auto l = (*s)->logits();
-    const int32_t id = static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
-    r.greedy.push_back(id);
-    EXPECT_TRUE((*s)->Decode(id).ok());
-  }
-  return r;
-}
 
 std::unique_ptr<AdapterAssembly> Assemble(const Package& base, const Adapter& a) {
   auto d = AdapterContentDigest(a);
@@ -177,7 +144,7 @@ TEST_F(ImportFixture, PeftReproducesTheTorchLora) {
 
   auto asmb = Assemble(*base_, *a);
   ASSERT_NE(asmb, nullptr);
-  const GenRun got = Greedy(*base_, prompt_, n_greedy_, asmb.get());
+  const GenRun got = Greedy(base_->config(), base_->tensors(), prompt_, n_greedy_, asmb.get());
   const JsonValue& ref = *expected_.Find("base_plus_lora");
   EXPECT_EQ(got.greedy, Ints(*ref.Find("greedy")));
   double worst = 0;
@@ -307,7 +274,7 @@ TEST_F(ImportFixture, HfLayoutBaseTakesPeftRowsAsStored) {
   EXPECT_NE(p->base_compat, CompatibilityDigest(*base_));  // a different base
   auto asmb = Assemble(**hf, *p);
   ASSERT_NE(asmb, nullptr);
-  const GenRun got = Greedy(**hf, prompt_, n_greedy_, asmb.get());
+  const GenRun got = Greedy((*hf)->config(), (*hf)->tensors(), prompt_, n_greedy_, asmb.get());
   EXPECT_EQ(got.greedy, Ints(*expected_.Find("base_plus_lora")->Find("greedy")));
   // An adapter made for the llama2.c base is refused on the HF one.
   auto ours = ImportPeft(FixturePath("peft"), *base_);
