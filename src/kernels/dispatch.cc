@@ -21,6 +21,9 @@ const KernelTable& Avx512Kernels();  // kernels/avx512/table.cc
 #if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
 const KernelTable& Simd128Kernels();  // kernels/simd128/table.cc
 #endif
+#if defined(__wasm_relaxed_simd__) && defined(SLM_HAVE_SIMD128R)
+const KernelTable& Simd128RelaxedKernels();  // kernels/simd128/table.cc (slm-relaxed.wasm)
+#endif
 
 namespace {
 
@@ -53,7 +56,9 @@ struct Choice {
 
 // The best table for this build and CPU.
 const KernelTable* Best() {
-#if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
+#if defined(__wasm_relaxed_simd__) && defined(SLM_HAVE_SIMD128R)
+  return &Simd128RelaxedKernels();
+#elif defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
   return &Simd128Kernels();
 #else
   if (const KernelTable* t = CpuHasAvx512() ? FindKernels("avx512") : nullptr) return t;
@@ -95,6 +100,9 @@ int AvailableKernelTables(const KernelTable** out, int max) {
 #endif
 #if defined(__wasm_simd128__) && defined(SLM_HAVE_SIMD128)
   if (n < max) out[n++] = &Simd128Kernels();
+#endif
+#if defined(__wasm_relaxed_simd__) && defined(SLM_HAVE_SIMD128R)
+  if (n < max) out[n++] = &Simd128RelaxedKernels();
 #endif
   return n;
 }

@@ -1,4 +1,5 @@
-// The wasm SIMD128 kernel table (the only vector table of a wasm build).
+// The wasm SIMD128 kernel tables: simd128 (slm.wasm) and, in a build with
+// -mrelaxed-simd (slm-relaxed.wasm), simd128r.
 // Entries not vectorized here are the scalar twins themselves.
 #include "kernels/scalar/scalar.h"
 #include "kernels/simd128/simd128.h"
@@ -23,5 +24,17 @@ const KernelTable& Simd128Kernels() {
                                       v::MatMulQ4_0, v::MatMulQ4_K, v::MatMulQ6_K}};
   return kTable;
 }
+
+#if defined(__wasm_relaxed_simd__)
+// slm-relaxed.wasm's table: simd128 with the relaxed-SIMD q8_0 / q4_0 products.
+const KernelTable& Simd128RelaxedKernels() {
+  KernelTable t = Simd128Kernels();
+  t.name = "simd128r";
+  t.matmul[static_cast<int>(WeightFormat::kQ8_0)] = kernels::simd128r::MatMulQ8_0;
+  t.matmul[static_cast<int>(WeightFormat::kQ4_0)] = kernels::simd128r::MatMulQ4_0;
+  static const KernelTable kTable = t;
+  return kTable;
+}
+#endif
 
 }  // namespace slm
