@@ -232,7 +232,12 @@ enum {
 
 /* Fixed layout (offsets are part of the ABI; web/slm.js reads them by name).
  * Rates cover the current/last generation (prefill: prompt tokens / prefill
- * time; decode: decoded tokens / decode time). */
+ * time; decode: decoded tokens / decode time). The kv_* fields are the
+ * session's paged KV cache (docs/kv-cache.md, Session::kv_stats()): pages of
+ * 16 positions, kv_pages_used + kv_pages_cached + kv_pages_free = all pages;
+ * kv_prompt_tokens, kv_reused_tokens and kv_evictions count since the session
+ * was created (saturating at INT32_MAX). The prefix hit rate is
+ * kv_reused_tokens / kv_prompt_tokens (0 before any prompt). */
 typedef struct slm_diagnostics {
   double prefill_tok_s;        /*  0 */
   double decode_tok_s;         /*  8 */
@@ -241,7 +246,7 @@ typedef struct slm_diagnostics {
   uint64_t package_bytes;      /* 32 the package buffer / mapping */
   uint64_t session_bytes;      /* 40 KV cache + scratch of this session */
   uint64_t linear_memory_bytes;/* 48 wasm linear memory size (0 natively) */
-  int32_t tokens_in_cache;     /* 56 */
+  int32_t tokens_in_cache;     /* 56 positions held in the KV cache */
   int32_t n_ctx;               /* 60 */
   int32_t prompt_tokens;       /* 64 */
   int32_t generated_tokens;    /* 68 */
@@ -249,7 +254,16 @@ typedef struct slm_diagnostics {
   int32_t adapter_count;       /* 76 applied adapters (0 until adapters land) */
   char kernels[16];            /* 80 NUL-terminated kernel set name */
   char assembly_checksum[72];  /* 96 hex of the assembled weights ("" until adapters land) */
-  uint32_t reserved[8];        /* 168 zero; room for later fields */
+  int32_t kv_pages_used;       /* 168 pages referenced by the session */
+  int32_t kv_pages_shared;     /* 172 of those, referenced twice or more */
+  int32_t kv_pages_cached;     /* 176 unreferenced pages kept for prefix reuse (evictable) */
+  int32_t kv_pages_free;       /* 180 pages never written or released */
+  int32_t kv_prompt_tokens;    /* 184 prompt tokens prefilled since creation */
+  int32_t kv_reused_tokens;    /* 188 of those, taken from cached pages, not computed */
+  int32_t kv_evictions;        /* 192 cached pages recycled for new content */
+  float time_to_first_token_ms;/* 196 ms from slm_generate_begin's prefill to the first
+                                  sampled token of the current/last generation (prefill +
+                                  sampling; 0 until then) */
 } slm_diagnostics;             /* 200 bytes */
 
 /* Zero-copy view of the session's diagnostics, updated by every call on the

@@ -1,9 +1,11 @@
 // The C ABI of include/slm/slm.h over the C++ runtime. This folder is the only
 // place that knows the C ABI exists: handles are plain structs owning the C++
 // objects, every Status becomes (code, thread-local message), nothing throws.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <new>
 #include <span>
@@ -26,7 +28,10 @@ static_assert(sizeof(slm_diagnostics) == 200, "slm_diagnostics layout is part of
 static_assert(offsetof(slm_diagnostics, tokens_in_cache) == 56);
 static_assert(offsetof(slm_diagnostics, kernels) == 80);
 static_assert(offsetof(slm_diagnostics, assembly_checksum) == 96);
-static_assert(offsetof(slm_diagnostics, reserved) == 168);
+static_assert(offsetof(slm_diagnostics, kv_pages_used) == 168);
+static_assert(offsetof(slm_diagnostics, kv_prompt_tokens) == 184);
+static_assert(offsetof(slm_diagnostics, kv_evictions) == 192);
+static_assert(offsetof(slm_diagnostics, time_to_first_token_ms) == 196);
 static_assert(sizeof(slm_sampler_params) == 48 && offsetof(slm_sampler_params, seed) == 16 &&
               offsetof(slm_sampler_params, min_p) == 24 &&
               offsetof(slm_sampler_params, penalty_last_n) == 40);
@@ -127,8 +132,27 @@ void SetAssemblyDiag(slm_session* s) {
   s->diag.adapter_count = static_cast<int32_t>(s->adapters.size());
 }
 
+int32_t Saturate(int64_t v) {
+  return static_cast<int32_t>(std::clamp<int64_t>(v, 0, std::numeric_limits<int32_t>::max()));
+}
+
+// The kv_* fields from Session::kv_stats() (a pass over the page headers:
+// ~1 us for a few hundred pages, so per token is fine).
+void RefreshKvDiag(slm_session* s) {
+  const slm::KvStats kv = s->session->kv_stats();
+  slm_diagnostics& d = s->diag;
+  d.tokens_in_cache = Saturate(kv.tokens_in_cache);
+  d.kv_pages_used = kv.pages_used;
+  d.kv_pages_shared = kv.pages_shared;
+  d.kv_pages_cached = kv.pages_cached;
+  d.kv_pages_free = kv.pages_free;
+  d.kv_prompt_tokens = Saturate(kv.prompt_tokens);
+  d.kv_reused_tokens = Saturate(kv.reused_tokens);
+  d.kv_evictions = Saturate(kv.evictions);
+}
+
 void RefreshDiag(slm_session* s) {
-  s->diag.tokens_in_cache = s->session->position();
+  RefreshKvDiag(s);
   s->diag.linear_memory_bytes = LinearMemoryBytes();
   s->diag.prefill_tok_s =
       s->diag.prefill_ms > 0 ? s->diag.prompt_tokens / (s->diag.prefill_ms / 1000.0) : 0;
@@ -483,6 +507,8 @@ slm_status slm_generate_begin(slm_session* s, const int32_t* prompt, size_t n,
   d.prompt_tokens = static_cast<int32_t>(n);
   d.generated_tokens = 0;
   d.stop_reason = SLM_STOP_NONE;
+  d.time_to_first_token_ms = 0;
+  s->awaiting_first_token = true;
   RefreshDiag(s);
   return SLM_OK;
 }
@@ -495,6 +521,7 @@ slm_status slm_generate_next(slm_session* s, int32_t* id) {
     return Fail(SLM_INVALID_ARGUMENT,
                 std::string(kFn) + ": no generation (call slm_generate_begin)");
   }
+  const auto t_call = Clock::now();
   s->piece.clear();
   *id = -1;
   if (!s->generating) return SLM_OK;  // finished earlier: -1 again
@@ -525,6 +552,11 @@ slm_status slm_generate_next(slm_session* s, int32_t* id) {
     s->has_pending = false;
   }
   const int32_t next = s->sampler->Sample(s->session->logits());
+  if (s->awaiting_first_token) {
+    // As GenerateStats: from the prefill's start to the first sample (EOS too).
+    s->awaiting_first_token = false;
+    d.time_to_first_token_ms = static_cast<float>(d.prefill_ms + MsSince(t_call));
+  }
   if (next == s->pkg->tokenizer->data().eos_id) {
     finish(SLM_STOP_EOS);
     return SLM_OK;
@@ -551,6 +583,7 @@ const char* slm_generate_piece(const slm_session* s, size_t* len) {
 const slm_diagnostics* slm_session_diagnostics(slm_session* s) {
   if (s == nullptr) return nullptr;
   s->diag.linear_memory_bytes = LinearMemoryBytes();
+  RefreshKvDiag(s);  // an evaluation drives the session directly
   return &s->diag;
 }
 

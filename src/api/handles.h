@@ -41,6 +41,7 @@ struct slm_session {
   int32_t pending = -1;
   int32_t max_new_tokens = 0;
   int32_t decoded = 0;
+  bool awaiting_first_token = false;  // diag.time_to_first_token_ms not set yet
   std::string piece;
   slm_diagnostics diag{};
   // The adapters the session computes with (slm_session_set_adapters), in
