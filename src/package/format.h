@@ -1,6 +1,7 @@
 // On-disk constants of the .slm package format, version 1. docs/format.md is
 // the prose specification; package.h's header comment is the summary. Only
-// the writer and the reader include this file.
+// the writer and the readers (package_reader.cc, package_stream.cc) include
+// this file.
 #pragma once
 
 #include <cstdint>

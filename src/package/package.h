@@ -68,13 +68,32 @@ StatusOr<std::vector<uint8_t>> SerializePackage(const ModelBundle& b,
 Status WritePackage(const ModelBundle& b, const std::string& path,
                     std::span<const PackageExtraSection> extra = {});
 
+// The SHA-256 of bytes [offset, offset + size) of the buffer being opened,
+// computed earlier (PackageStream hashes while the bytes arrive).
+struct RangeDigest {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  Digest sha256{};
+};
+
 struct PackageOpenOptions {
   // Recompute every tensor's SHA-256 on open: one pass over all weight bytes
   // (the portable SHA-256 runs at ~110 MB/s natively, so ~9 s per GB; 1 MB
   // stories260K: ~10 ms). Metadata, tokenizer and tensor-table digests are
   // always checked (they are small).
   bool verify_digests = true;
+  // Digests already computed over these same bytes, sorted by (offset, size):
+  // a section or tensor digest check whose exact range is listed compares
+  // against it instead of hashing again. Same checks, same order, same
+  // errors; the caller vouches the bytes have not changed since.
+  std::span<const RangeDigest> known_digests;
 };
+
+// The header checks of Package::FromMemory (its first step: magic, version,
+// flags, kind, section count, directory offset, reserved bytes) on the first
+// 64 bytes of a package named `name`: a package with these 64 bytes fails to
+// open with exactly this error. InvalidArgument if fewer than 64 bytes.
+Status CheckPackageHeader(std::span<const uint8_t> first_bytes, const std::string& name);
 
 struct PackageSection {
   uint32_t id = 0;

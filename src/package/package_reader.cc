@@ -60,14 +60,36 @@ class PackageParser {
     SLM_RETURN_IF_ERROR(ParseTokenizer());
     SLM_RETURN_IF_ERROR(ParseTensorTable());
     SLM_RETURN_IF_ERROR(VerifySections());
-    if (opts_.verify_digests) SLM_RETURN_IF_ERROR(VerifyTensors(*p_));
+    if (opts_.verify_digests) SLM_RETURN_IF_ERROR(VerifyTensors(*p_, opts_.known_digests));
     ComputeDigest();
     return Status::Ok();
   }
 
-  static Status VerifyTensors(const Package& p) {
+  // Step 1 alone (CheckPackageHeader).
+  static Status CheckHeader(std::span<const uint8_t> head, const std::string& name) {
+    Package p;
+    p.file_ = MappedFile::FromMemory(head, name);
+    PackageParser parser(&p, {});
+    parser.bytes_ = head;
+    parser.name_ = name;
+    return parser.ParseHeader();
+  }
+
+  // SHA-256 of `bytes` (a subspan of p's bytes), or its known digest.
+  static Digest DigestOf(const Package& p, std::span<const uint8_t> bytes,
+                         std::span<const RangeDigest> known) {
+    const uint64_t offset = static_cast<uint64_t>(bytes.data() - p.file_->bytes().data());
+    auto it = std::lower_bound(known.begin(), known.end(), std::make_pair(offset, bytes.size()),
+                               [](const RangeDigest& r, const std::pair<uint64_t, uint64_t>& k) {
+                                 return std::make_pair(r.offset, r.size) < k;
+                               });
+    if (it != known.end() && it->offset == offset && it->size == bytes.size()) return it->sha256;
+    return Sha256Of(bytes);
+  }
+
+  static Status VerifyTensors(const Package& p, std::span<const RangeDigest> known = {}) {
     for (size_t i = 0; i < p.tensors_.size(); ++i) {
-      Digest d = Sha256Of(p.tensors_[i].bytes());
+      Digest d = DigestOf(p, p.tensors_[i].bytes(), known);
       if (d != p.tensor_digests_[i]) {
         return IntegrityError(p.name() + ": tensor '" + p.tensors_[i].name + "' at offset " +
                               std::to_string(p.tensor_offsets_[i]) + ": SHA-256 " + DigestHex(d) +
@@ -78,11 +100,11 @@ class PackageParser {
     return Status::Ok();
   }
 
-  static Status VerifySectionDigests(const Package& p) {
+  static Status VerifySectionDigests(const Package& p, std::span<const RangeDigest> known = {}) {
     auto bytes = p.file_->bytes();
     for (const PackageSection& s : p.sections_) {
       if (s.id == pkg::kSectionTensorData) continue;
-      Digest d = Sha256Of(bytes.subspan(s.offset, s.size));
+      Digest d = DigestOf(p, bytes.subspan(s.offset, s.size), known);
       if (d != s.sha256) {
         return IntegrityError(p.name() + ": " + SectionLabel(s.id) + " (id " + std::to_string(s.id) +
                               ") at offset " + std::to_string(s.offset) + ": SHA-256 " +
@@ -399,7 +421,7 @@ class PackageParser {
   }
 
   Status VerifySections() {
-    SLM_RETURN_IF_ERROR(VerifySectionDigests(*p_));
+    SLM_RETURN_IF_ERROR(VerifySectionDigests(*p_, opts_.known_digests));
     p_->tokenizer_digest_ = Find(pkg::kSectionTokenizer)->sha256;
     return Status::Ok();
   }
@@ -445,6 +467,14 @@ StatusOr<std::unique_ptr<Package>> Package::Open(const std::string& path, Packag
 StatusOr<std::unique_ptr<Package>> Package::FromMemory(std::span<const uint8_t> bytes,
                                                        std::string name, PackageOpenOptions o) {
   return FromFile(MappedFile::FromMemory(bytes, std::move(name)), o);
+}
+
+Status CheckPackageHeader(std::span<const uint8_t> first_bytes, const std::string& name) {
+  if (first_bytes.size() < pkg::kHeaderSize) {
+    return InvalidArgument(name + ": CheckPackageHeader needs " + std::to_string(pkg::kHeaderSize) +
+                           " bytes, got " + std::to_string(first_bytes.size()));
+  }
+  return PackageParser::CheckHeader(first_bytes.first(pkg::kHeaderSize), name);
 }
 
 const TensorData* Package::FindTensor(std::string_view name) const {
