@@ -82,11 +82,6 @@ struct PackageOpenOptions {
   // stories260K: ~10 ms). Metadata, tokenizer and tensor-table digests are
   // always checked (they are small).
   bool verify_digests = true;
-  // Digests already computed over these same bytes, sorted by (offset, size):
-  // a section or tensor digest check whose exact range is listed compares
-  // against it instead of hashing again. Same checks, same order, same
-  // errors; the caller vouches the bytes have not changed since.
-  std::span<const RangeDigest> known_digests;
 };
 
 // The header checks of Package::FromMemory (its first step: magic, version,
@@ -112,11 +107,17 @@ class Package {
                                                  PackageOpenOptions o = {});
   // Bytes must outlive the Package (not copied). For in-place use they should
   // be 64-byte aligned (as MappedFile's wasm buffer is); f32 tensors need 4.
-  static StatusOr<std::unique_ptr<Package>> FromMemory(std::span<const uint8_t> bytes,
-                                                       std::string name,
-                                                       PackageOpenOptions o = {});
-  static StatusOr<std::unique_ptr<Package>> FromFile(std::unique_ptr<MappedFile> file,
-                                                     PackageOpenOptions o = {});
+  // known_digests: digests already computed over these same bytes, sorted by
+  // (offset, size) (PackageStream); a section or tensor digest check whose
+  // exact range is listed compares against it instead of hashing again. Same
+  // checks, same order, same errors; the caller vouches the bytes have not
+  // changed since.
+  static StatusOr<std::unique_ptr<Package>> FromMemory(
+      std::span<const uint8_t> bytes, std::string name, PackageOpenOptions o = {},
+      std::span<const RangeDigest> known_digests = {});
+  static StatusOr<std::unique_ptr<Package>> FromFile(
+      std::unique_ptr<MappedFile> file, PackageOpenOptions o = {},
+      std::span<const RangeDigest> known_digests = {});
 
   const ModelConfig& config() const { return config_; }
   const TokenizerData& tokenizer() const { return tokenizer_; }

@@ -38,7 +38,8 @@ std::string Hex32(uint32_t v) {
 
 class PackageParser {
  public:
-  PackageParser(Package* p, PackageOpenOptions o) : p_(p), opts_(o) {}
+  PackageParser(Package* p, PackageOpenOptions o, std::span<const RangeDigest> known = {})
+      : p_(p), opts_(o), known_(known) {}
 
   Status Parse() {
     bytes_ = p_->file_->bytes();
@@ -60,7 +61,7 @@ class PackageParser {
     SLM_RETURN_IF_ERROR(ParseTokenizer());
     SLM_RETURN_IF_ERROR(ParseTensorTable());
     SLM_RETURN_IF_ERROR(VerifySections());
-    if (opts_.verify_digests) SLM_RETURN_IF_ERROR(VerifyTensors(*p_, opts_.known_digests));
+    if (opts_.verify_digests) SLM_RETURN_IF_ERROR(VerifyTensors(*p_, known_));
     ComputeDigest();
     return Status::Ok();
   }
@@ -421,7 +422,7 @@ class PackageParser {
   }
 
   Status VerifySections() {
-    SLM_RETURN_IF_ERROR(VerifySectionDigests(*p_, opts_.known_digests));
+    SLM_RETURN_IF_ERROR(VerifySectionDigests(*p_, known_));
     p_->tokenizer_digest_ = Find(pkg::kSectionTokenizer)->sha256;
     return Status::Ok();
   }
@@ -444,6 +445,7 @@ class PackageParser {
 
   Package* p_;
   PackageOpenOptions opts_;
+  std::span<const RangeDigest> known_;  // FromMemory's known_digests
   std::span<const uint8_t> bytes_;
   std::string name_;
   uint64_t file_size_field_ = 0, dir_offset_ = 0, sections_end_ = 0;
@@ -451,10 +453,11 @@ class PackageParser {
 };
 
 StatusOr<std::unique_ptr<Package>> Package::FromFile(std::unique_ptr<MappedFile> file,
-                                                     PackageOpenOptions o) {
+                                                     PackageOpenOptions o,
+                                                     std::span<const RangeDigest> known_digests) {
   std::unique_ptr<Package> p(new Package());
   p->file_ = std::move(file);
-  PackageParser parser(p.get(), o);
+  PackageParser parser(p.get(), o, known_digests);
   SLM_RETURN_IF_ERROR(parser.Parse());
   return p;
 }
@@ -465,8 +468,9 @@ StatusOr<std::unique_ptr<Package>> Package::Open(const std::string& path, Packag
 }
 
 StatusOr<std::unique_ptr<Package>> Package::FromMemory(std::span<const uint8_t> bytes,
-                                                       std::string name, PackageOpenOptions o) {
-  return FromFile(MappedFile::FromMemory(bytes, std::move(name)), o);
+                                                       std::string name, PackageOpenOptions o,
+                                                       std::span<const RangeDigest> known_digests) {
+  return FromFile(MappedFile::FromMemory(bytes, std::move(name)), o, known_digests);
 }
 
 Status CheckPackageHeader(std::span<const uint8_t> first_bytes, const std::string& name) {

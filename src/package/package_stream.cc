@@ -26,9 +26,7 @@ uint64_t U64At(std::span<const uint8_t> b, uint64_t at) {
 }  // namespace
 
 PackageStream::PackageStream(std::span<const uint8_t> bytes, std::string name, PackageOpenOptions o)
-    : bytes_(bytes), name_(std::move(name)), opts_(o) {
-  opts_.known_digests = {};
-}
+    : bytes_(bytes), name_(std::move(name)), opts_(o) {}
 
 Status PackageStream::Feed(uint64_t available) {
   if (available < available_ || available > bytes_.size()) {
@@ -153,9 +151,7 @@ StatusOr<std::unique_ptr<Package>> PackageStream::Finish() const {
   for (const Range& r : ranges_) {
     if (r.finished) known.push_back({r.offset, r.size, r.digest});
   }
-  PackageOpenOptions o = opts_;
-  o.known_digests = known;
-  return Package::FromMemory(bytes_, name_, o);
+  return Package::FromMemory(bytes_, name_, opts_, known);
 }
 
 }  // namespace slm

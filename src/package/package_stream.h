@@ -19,8 +19,8 @@
 // are read loosely here (just offsets and sizes, all bounds-checked);
 // anything odd only means fewer ranges are known.
 //
-// Finish runs Package::FromMemory with the finished digests as
-// PackageOpenOptions::known_digests: the same checks in the same order, a
+// Finish runs Package::FromMemory with the finished digests as its
+// known_digests: the same checks in the same order, a
 // digest looked up instead of recomputed only for exactly the same byte
 // range, so the result and every error are those of FromMemory on the same
 // bytes (a flipped byte is still refused naming the tensor). Cost per Feed:

@@ -208,14 +208,12 @@ TEST(PackageStream, KnownDigestsAreUsedOnlyForTheirExactRange) {
   // A wrong known digest for tensor 0's exact range is what the check sees...
   std::vector<RangeDigest> known = {
       {(*p)->tensor_offset(0), (*p)->tensors()[0].bytes().size(), {}}};
-  PackageOpenOptions o;
-  o.known_digests = known;
-  auto bad = Package::FromMemory(bytes, "s.slm", o);
+  auto bad = Package::FromMemory(bytes, "s.slm", {}, known);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find((*p)->tensors()[0].name), std::string::npos);
   // ... and one byte shorter it is ignored.
   known[0].size -= 1;
-  EXPECT_TRUE(Package::FromMemory(bytes, "s.slm", o).ok());
+  EXPECT_TRUE(Package::FromMemory(bytes, "s.slm", {}, known).ok());
 }
 
 }  // namespace
