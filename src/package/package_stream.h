@@ -84,7 +84,7 @@ class PackageStream {
   Status status_;  // a refused header
   enum class Stage { kHeader, kDirectory, kTable, kDone } stage_ = Stage::kHeader;
   uint32_t section_count_ = 0;
-  uint64_t table_offset_ = 0, table_size_ = 0, data_offset_ = 0, data_end_ = 0;
+  uint64_t table_offset_ = 0, table_size_ = 0;
   std::vector<Range> ranges_;  // sorted by (offset, size)
   size_t first_open_ = 0;      // ranges_[0, first_open_) are finished
 };
