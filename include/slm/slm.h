@@ -105,6 +105,42 @@ SLM_API slm_status slm_package_open_file(const char* path, size_t path_len,
 /* NULL is a no-op. Sessions of the package must be destroyed first. */
 SLM_API void slm_package_destroy(slm_package* pkg);
 
+/* Verify while streaming: for bytes that arrive in order into one buffer (a
+ * download or a file read chunk by chunk into wasm memory). Each tensor's
+ * SHA-256 is computed as its bytes arrive instead of in one more pass after
+ * the last byte, so opening then costs the parse alone. The result and every
+ * error of slm_package_stream_finish are those of slm_package_open_memory on
+ * the same bytes and params (a flipped byte is refused naming the tensor).
+ *
+ *   slm_package_stream_begin(buf, size, name, len, params, &st);
+ *   per chunk: copy it to buf + got; got += n; slm_package_stream_feed(st, got);
+ *   slm_package_stream_finish(st, &pkg); slm_package_stream_destroy(st);
+ *
+ * begin: `bytes` is the whole buffer at its final size (64-byte aligned, e.g.
+ * slm_alloc; nothing is read yet); it must outlive the stream (and the
+ * package, unless params->take_ownership). params as slm_package_open_memory
+ * (NULL = defaults; verify_digests = 0 hashes no tensor). */
+typedef struct slm_package_stream slm_package_stream;
+SLM_API slm_status slm_package_stream_begin(const uint8_t* bytes, size_t size, const char* name,
+                                            size_t name_len, const slm_open_params* params,
+                                            slm_package_stream** out);
+/* The first bytes_available bytes of the buffer have arrived and will not
+ * change. Hashes every section and tensor (wholly or partly) inside them;
+ * cost: the new bytes plus a few table lookups, so call it per chunk.
+ * SLM_INVALID_ARGUMENT (stream unchanged) if bytes_available is below the
+ * last call's or above the size. Once the 64-byte header has arrived and is
+ * refused (not an .slm package, unknown version...), returns that error, as
+ * slm_package_open_memory words it, from then on: stop reading. */
+SLM_API slm_status slm_package_stream_feed(slm_package_stream* s, size_t bytes_available);
+/* After the last byte: the package (*out), checked as slm_package_open_memory
+ * checks it, with the digests already computed. SLM_IO_ERROR naming both
+ * counts if fewer bytes were fed than the size. On success with
+ * take_ownership the package owns the buffer; either way the stream must
+ * still be destroyed. One package per stream: a later call fails with
+ * SLM_INVALID_ARGUMENT. */
+SLM_API slm_status slm_package_stream_finish(slm_package_stream* s, slm_package** out);
+SLM_API void slm_package_stream_destroy(slm_package_stream* s); /* NULL is a no-op */
+
 /* Numbers a frontend needs without parsing JSON. */
 typedef struct slm_package_info {
   int32_t vocab_size;

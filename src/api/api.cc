@@ -171,6 +171,10 @@ double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+}  // namespace
+
+namespace slm::api {
+
 slm::PackageOpenOptions OpenOptions(const slm_open_params* p) {
   slm_open_params d;
   slm_open_params_default(&d);
@@ -179,8 +183,7 @@ slm::PackageOpenOptions OpenOptions(const slm_open_params* p) {
   return o;
 }
 
-// Tokenizer + model over an opened package.
-slm_status Finish(std::unique_ptr<slm::Package> package, slm_package** out) {
+slm_status FinishPackage(std::unique_ptr<slm::Package> package, slm_package** out) {
   std::unique_ptr<slm_package> h(new (std::nothrow) slm_package);
   if (!h) return Fail(SLM_RESOURCE_EXHAUSTED, "out of memory creating a package handle");
   auto tok = slm::Tokenizer::Create(package->tokenizer());
@@ -194,6 +197,11 @@ slm_status Finish(std::unique_ptr<slm::Package> package, slm_package** out) {
   return SLM_OK;
 }
 
+}  // namespace slm::api
+
+namespace {
+using slm::api::FinishPackage;
+using slm::api::OpenOptions;
 }  // namespace
 
 extern "C" {
@@ -232,7 +240,7 @@ slm_status slm_package_open_memory(const uint8_t* bytes, size_t size, const char
   auto p = slm::Package::FromMemory(std::span<const uint8_t>(bytes, size), n, OpenOptions(params));
   if (!p.ok()) return Fail(p.status());
   slm_package* h = nullptr;
-  slm_status st = Finish(std::move(p).value(), &h);
+  slm_status st = FinishPackage(std::move(p).value(), &h);
   if (st != SLM_OK) return st;
   if (params != nullptr && params->take_ownership) h->owned_bytes = const_cast<uint8_t*>(bytes);
   *out = h;
@@ -253,7 +261,7 @@ slm_status slm_package_open_file(const char* path, size_t path_len, const slm_op
 #else
   auto p = slm::Package::Open(std::string(path, path_len), OpenOptions(params));
   if (!p.ok()) return Fail(p.status());
-  return Finish(std::move(p).value(), out);
+  return FinishPackage(std::move(p).value(), out);
 #endif
 }
 

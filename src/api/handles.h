@@ -11,6 +11,7 @@
 #include "adapter/assembly.h"
 #include "base/status.h"
 #include "package/package.h"
+#include "package/package_stream.h"
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "sampler/sampler.h"
@@ -56,6 +57,15 @@ struct slm_session {
   std::vector<AdapterUse> adapters;
 };
 
+// slm_package_stream_*: the verify-while-streaming reader over the caller's
+// buffer (package/package_stream.h).
+struct slm_package_stream {
+  std::unique_ptr<slm::PackageStream> stream;
+  uint8_t* bytes = nullptr;  // the buffer (given to the package with take_ownership)
+  bool take_ownership = false;
+  bool finished = false;  // a package was made (at most one: it may own `bytes`)
+};
+
 struct slm_adapter {
   const slm_package* base = nullptr;  // validated against this package
   slm::AdapterFile file;
@@ -73,5 +83,10 @@ slm_status NullArg(const char* fn, const char* what);
 slm_status SamplerConfigFrom(const char* fn, const slm_sampler_params* p, slm::SamplerConfig* c);
 // Output rule of slm.h: *len is always the full size; copy only if it fits.
 slm_status PutBytes(const char* fn, std::string_view s, char* buf, size_t cap, size_t* len);
+// slm_open_params (NULL = defaults) as the C++ options.
+slm::PackageOpenOptions OpenOptions(const slm_open_params* p);
+// Tokenizer + model over an opened package: the handle in *out (set only on
+// success).
+slm_status FinishPackage(std::unique_ptr<slm::Package> package, slm_package** out);
 
 }  // namespace slm::api
