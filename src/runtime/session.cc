@@ -365,6 +365,8 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
     Prepared p[3];
     int32_t n_jobs;
     int32_t n_tok;
+    int32_t chunk_rows[3];  // rows per chunk of each job (a multiple of 16)
+    int32_t chunk_end[3];   // cumulative chunk counts
   } ctx{};
   const float* quantized[3] = {nullptr, nullptr, nullptr};  // source of act32_ / act256_
   for (const MatMulJob& j : jobs) {
@@ -387,14 +389,25 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
         k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x, stride};
   }
   ctx.n_tok = n_tok;
-  auto task = [](void* v, int32_t i, int32_t n) {
+  // Chunks of whole rows, handed out dynamically (ThreadPool::RunChunks): about
+  // 8 per thread and job, so a preempted worker holds up one chunk, not half
+  // the rows. Each output row is computed whole by one kernel call, so the
+  // result does not depend on which thread took which chunk.
+  const int32_t per_job = 8 * pool_.size();
+  for (int32_t j = 0; j < ctx.n_jobs; ++j) {
+    const int32_t rows = ctx.p[j].w->rows;
+    const int32_t cr = ((rows + per_job - 1) / per_job + 15) / 16 * 16;
+    ctx.chunk_rows[j] = cr;
+    ctx.chunk_end[j] = (j > 0 ? ctx.chunk_end[j - 1] : 0) + (rows + cr - 1) / cr;
+  }
+  auto task = [](void* v, int32_t chunk) {
     const Ctx& c = *static_cast<const Ctx*>(v);
-    for (int32_t j = 0; j < c.n_jobs; ++j) {
-      const Prepared& p = c.p[j];
-      int32_t r0, r1;
-      ThreadPool::Split(p.w->rows, i, n, 16, &r0, &r1);
-      if (r0 < r1) p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
-    }
+    int32_t j = 0;
+    while (chunk >= c.chunk_end[j]) ++j;
+    const Prepared& p = c.p[j];
+    const int32_t r0 = (chunk - (j > 0 ? c.chunk_end[j - 1] : 0)) * c.chunk_rows[j];
+    const int32_t r1 = r0 + c.chunk_rows[j] < p.w->rows ? r0 + c.chunk_rows[j] : p.w->rows;
+    p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
   };
   // Small products (tiny models, 1-D jobs) run on the calling thread: waking
   // a worker costs more than the work, and far more when the other core is
@@ -404,10 +417,13 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
   for (int32_t j = 0; j < ctx.n_jobs; ++j) {
     macs += static_cast<int64_t>(ctx.p[j].w->rows) * ctx.p[j].w->cols * n_tok;
   }
-  if (macs < kMinParallelMacs) {
-    task(&ctx, 0, 1);
+  if (macs < kMinParallelMacs || pool_.size() == 1) {
+    for (int32_t j = 0; j < ctx.n_jobs; ++j) {
+      const Prepared& p = ctx.p[j];
+      p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, 0, p.w->rows, n_tok);
+    }
   } else {
-    pool_.Run(task, &ctx);
+    pool_.RunChunks(task, &ctx, ctx.chunk_end[ctx.n_jobs - 1]);
   }
   if (deltas_ == nullptr) return;
   for (const MatMulJob& j : jobs) {

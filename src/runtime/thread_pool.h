@@ -9,6 +9,15 @@
 // neighbour on a 2-vCPU machine, spin barriers collapse
 // (../shared/notes/peers-baseline.md).
 //
+// RunChunks(fn, ctx, n_chunks) hands out chunks dynamically instead: every
+// thread (the caller included) claims the next unclaimed chunk with one atomic
+// compare-and-swap until none are left, and the call returns when every chunk
+// is done. A worker whose core is busy (preempted, or not yet awake) delays
+// only the chunk it holds, not a static share of the work; a worker that
+// wakes after the last chunk was claimed finds nothing and does nothing.
+// Which thread runs a chunk varies from call to call, so callers give each
+// chunk whole output rows (results never depend on who computed them).
+//
 // Design goals: one synchronisation per Run, no allocation per Run, n = 1
 // costs a direct call. Non-goals: work stealing, nested Run, calls from
 // several threads at once (a pool belongs to one Session). wasm32-wasi builds
@@ -31,6 +40,12 @@ class ThreadPool {
   int32_t size() const { return n_; }
   using TaskFn = void (*)(void* ctx, int32_t i, int32_t n);
   void Run(TaskFn fn, void* ctx);
+
+  // fn(ctx, c) once for every c in [0, n_chunks), in any order and on any of
+  // the pool's threads; returns when all are done. n_chunks < kMaxChunks.
+  using ChunkFn = void (*)(void* ctx, int32_t chunk);
+  static constexpr int32_t kMaxChunks = 1 << 20;
+  void RunChunks(ChunkFn fn, void* ctx, int32_t n_chunks);
 
   // Rows [*r0, *r1) of `rows` for task i of n: contiguous ranges, each a
   // multiple of `align` rows except the last.
