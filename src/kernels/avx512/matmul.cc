@@ -104,6 +104,61 @@ struct UnpackQ4_0 {
   }
 };
 
+// Reduce8 of 16 outputs (8 zmm, two 8-lane halves each) at once: lane 4i + m of the
+// result is half (i % 2) of z[2m + i / 2]. Each output is ((a0+a4)+(a2+a6))+((a1+a5)+(a3+a7)).
+inline __m512 Reduce8x16(const __m512* z) {
+  __m512 s1[4], s2[2];
+  for (int m = 0; m < 4; ++m) {  // [g0.lo, g1.lo, g0'.lo, g1'.lo] + [.hi ...]: a[j] + a[j+4]
+    s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(z[2 * m], z[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_f32x4(z[2 * m], z[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  for (int n = 0; n < 2; ++n) {  // e0 + e2, e1 + e3
+    s2[n] = _mm512_add_ps(_mm512_shuffle_ps(s1[2 * n], s1[2 * n + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_ps(s1[2 * n], s1[2 * n + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  return _mm512_add_ps(_mm512_shuffle_ps(s2[0], s2[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_ps(s2[0], s2[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Writes the P x T two-row accumulators: acc[i][j] -> rows r + 2i, r + 2i + 1 of token t + j.
+// With sub (q4_k's mins, [P * T][2]), output h of accumulator k is the reduction minus sub[2k + h].
+// Groups of 8 accumulators go through Reduce8x16; a last group of 2-7 is padded with zeros
+// (their lanes are not stored), a single one uses Reduce8 twice.
+template <int P, int T>
+inline void StoreTile(float* y, int64_t y_stride, int32_t r, int32_t t, const __m512* acc,
+                      const float* sub = nullptr) {
+  constexpr int kN = P * T;
+  for (int k = 0; k + 1 < kN; k += 8) {
+    const int n = kN - k < 8 ? kN - k : 8;
+    __m512 z[8];
+    for (int q = 0; q < 8; ++q) z[q] = q < n ? acc[k + q] : _mm512_setzero_ps();
+    alignas(64) float out[16];
+    _mm512_store_ps(out, Reduce8x16(z));
+    for (int q = 0; q < n; ++q) {
+      const int i = (k + q) / T, j = (k + q) % T;
+      float* o = y + (t + j) * y_stride + r + 2 * i;
+      const int m = q / 2, h = 2 * (q % 2);
+      if (sub != nullptr) {
+        o[0] = out[4 * h + m] - sub[2 * (k + q)];
+        o[1] = out[4 * (h + 1) + m] - sub[2 * (k + q) + 1];
+      } else {
+        o[0] = out[4 * h + m];
+        o[1] = out[4 * (h + 1) + m];
+      }
+    }
+  }
+  if constexpr (kN % 8 == 1) {
+    constexpr int k = kN - 1;
+    float* o = y + (t + k % T) * y_stride + r + 2 * (k / T);
+    o[0] = Reduce8(_mm512_castps512_ps256(acc[k]));
+    o[1] = Reduce8(_mm512_extractf32x8_ps(acc[k], 1));
+    if (sub != nullptr) {
+      o[0] = o[0] - sub[2 * k];
+      o[1] = o[1] - sub[2 * k + 1];
+    }
+  }
+}
+
 // Rows r .. r + 2P - 1, tokens t .. t + T - 1.
 template <typename Unpack, int P, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
@@ -145,13 +200,7 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
       }
     }
   }
-  for (int i = 0; i < P; ++i) {
-    for (int j = 0; j < T; ++j) {
-      float* out = y + (t + j) * y_stride + r + 2 * i;
-      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j]));
-      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1));
-    }
-  }
+  StoreTile<P, T>(y, y_stride, r, t, &acc[0][0]);
 }
 
 template <typename Unpack, int P, int T>
@@ -180,45 +229,6 @@ void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int
 }
 
 constexpr int32_t kMaxInitBlocks = 256;  // in <= 8192 for the buffered path
-
-// Reduce8 of 16 outputs (8 zmm, two 8-lane halves each) at once: lane 4i + m of the
-// result is half (i % 2) of z[2m + i / 2]. Each output is ((a0+a4)+(a2+a6))+((a1+a5)+(a3+a7)).
-inline __m512 Reduce8x16(const __m512* z) {
-  __m512 s1[4], s2[2];
-  for (int m = 0; m < 4; ++m) {  // [g0.lo, g1.lo, g0'.lo, g1'.lo] + [.hi ...]: a[j] + a[j+4]
-    s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(z[2 * m], z[2 * m + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                          _mm512_shuffle_f32x4(z[2 * m], z[2 * m + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-  }
-  for (int n = 0; n < 2; ++n) {  // e0 + e2, e1 + e3
-    s2[n] = _mm512_add_ps(_mm512_shuffle_ps(s1[2 * n], s1[2 * n + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                          _mm512_shuffle_ps(s1[2 * n], s1[2 * n + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  }
-  return _mm512_add_ps(_mm512_shuffle_ps(s2[0], s2[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                       _mm512_shuffle_ps(s2[0], s2[1], _MM_SHUFFLE(3, 1, 3, 1)));
-}
-
-// Writes the P x T two-row accumulators: acc[i][j] -> rows r + 2i, r + 2i + 1 of token t + j.
-template <int P, int T>
-inline void StoreTile(float* y, int64_t y_stride, int32_t r, int32_t t, const __m512* acc) {
-  constexpr int kN = P * T;
-  for (int k = 0; k + 8 <= kN; k += 8) {
-    alignas(64) float out[16];
-    _mm512_store_ps(out, Reduce8x16(acc + k));
-    for (int q = 0; q < 8; ++q) {
-      const int i = (k + q) / T, j = (k + q) % T;
-      float* o = y + (t + j) * y_stride + r + 2 * i;
-      const int m = q / 2, h = 2 * (q % 2);
-      o[0] = out[4 * h + m];
-      o[1] = out[4 * (h + 1) + m];
-    }
-  }
-  for (int k = kN / 8 * 8; k < kN; ++k) {
-    const int i = k / T, j = k % T;
-    float* o = y + (t + j) * y_stride + r + 2 * i;
-    o[0] = Reduce8(_mm512_castps512_ps256(acc[k]));
-    o[1] = Reduce8(_mm512_extractf32x8_ps(acc[k], 1));
-  }
-}
 
 // init[j * nb + b] = -k * (a[4l] + .. + a[4l+3]) in lanes l and 8 + l, token t + j, block b.
 template <typename Unpack>
@@ -440,15 +450,16 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       }
     }
   }
+  float sub[P * T][2];
   for (int i = 0; i < P; ++i) {
     for (int j = 0; j < T; ++j) {
-      float* out = y + (t + j) * y_stride + r + 2 * i;
       float m[8];
       _mm256_storeu_ps(m, mins[i][j]);
-      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j])) - m[0];
-      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1)) - m[4];
+      sub[i * T + j][0] = m[0];
+      sub[i * T + j][1] = m[4];
     }
   }
+  StoreTile<P, T>(y, y_stride, r, t, &acc[0][0], &sub[0][0]);
 }
 
 // Decode uses 4 row pairs (the lab's best from DRAM), prefill P x T.
@@ -585,13 +596,7 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       }
     }
   }
-  for (int i = 0; i < P; ++i) {
-    for (int j = 0; j < T; ++j) {
-      float* out = y + (t + j) * y_stride + r + 2 * i;
-      out[0] = Reduce8(_mm512_castps512_ps256(acc[i][j]));
-      out[1] = Reduce8(_mm512_extractf32x8_ps(acc[i][j], 1));
-    }
-  }
+  StoreTile<P, T>(y, y_stride, r, t, &acc[0][0]);
 }
 
 template <int P, int T>
