@@ -10,6 +10,8 @@
 # and kept as tests/fuzz/regressions/<t>/crash-<sha1> (commit it with the fix);
 # the script then fails. Executions per run are appended to
 # build/fuzz/execs.tsv (target, seconds, execs, result).
+# SLM_FUZZ_NO_BUILD=1 skips the configure + build step (the binaries in
+# build/fuzz are used as they are: long campaigns while the sources change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/models.sh
@@ -33,6 +35,7 @@ if [[ ${#missing[@]} -ne 0 ]]; then
 fi
 
 out=build/fuzz
+if [[ "${SLM_FUZZ_NO_BUILD:-0}" != 1 ]]; then
 flags="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE= \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
@@ -40,6 +43,7 @@ cmake -S . -B "$out" -DCMAKE_BUILD_TYPE= \
   -DSLM_FUZZ_LIBFUZZER=ON -DSLM_BUILD_TOOLS=OFF -DSLM_WERROR=OFF \
   -DSLM_MODELS_DIR="$SLM_MODELS_DIR" >/dev/null
 cmake --build "$out" --target fuzzers -j"$(nproc)"
+fi
 
 if [[ $# -gt 0 ]]; then
   targets=("$@")
@@ -77,10 +81,17 @@ for t in "${targets[@]}"; do
     for c in "$art"/crash-* "$art"/leak-* "$art"/oom-* "$art"/timeout-*; do
       [[ -f "$c" ]] || continue
       min="$art/min-$(basename "$c")"
-      "$bin" -minimize_crash=1 -runs=20000 -malloc_limit_mb="$malloc_mb" \
-        -exact_artifact_path="$min" "$c" >"$log.min" 2>&1 || true
+      kind=crash
+      if [[ "$(basename "$c")" == timeout-* ]]; then
+        # A hang: kept as found (minimising would rerun it thousands of times).
+        kind=timeout
+        min="$c"
+      else
+        "$bin" -minimize_crash=1 -runs=20000 -timeout=20 -malloc_limit_mb="$malloc_mb" \
+          -exact_artifact_path="$min" "$c" >"$log.min" 2>&1 || true
+      fi
       [[ -f "$min" ]] || min="$c"
-      keep="tests/fuzz/regressions/$t/crash-$(sha1sum "$min" | cut -c1-16)"
+      keep="tests/fuzz/regressions/$t/$kind-$(sha1sum "$min" | cut -c1-16)"
       cp "$min" "$keep"
       echo "fuzz: $t: kept minimised input as $keep" >&2
       rm -f "$c"
