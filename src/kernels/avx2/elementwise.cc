@@ -5,7 +5,8 @@
 // lane per lane j; the n % 8 tail is added lane by lane in scalar code on the
 // stored accumulator, then Reduce8 (hi + lo half, movehl, last pair). The
 // attention's weighted sum of V is elementwise (one running sum per i), which
-// vectorizes without changing any rounding.
+// vectorizes without changing any rounding; its scores are computed 8
+// positions at a time (Dot8) and its softmax is avx2::Softmax (swiglu.cc).
 #include <immintrin.h>
 
 #include "base/math.h"
@@ -43,20 +44,63 @@ void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps) {
   for (; i < n; ++i) out[i] = w[i] * (x[i] * inv);
 }
 
-void Attention(float* out, const float* q, const float* const* k_pages,
-               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
-               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim) {
+namespace {
+
+// Dot(q, k[r], n) / scale for 8 rows at once (n % 8 == 0): one 8-lane
+// accumulator per row as in Dot, then the 8 Reduce8 trees side by side
+// (hi + lo half, then lanes (0+2, 1+3), then the last pair), so each score is
+// bit-identical to Dot's.
+inline void Dot8(const float* q, const float* const* k, int32_t n, float scale, float* out) {
+  __m256 acc[8];
+  for (int r = 0; r < 8; ++r) acc[r] = _mm256_setzero_ps();
+  for (int32_t i = 0; i < n; i += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + i);
+    for (int r = 0; r < 8; ++r) {
+      acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(qv, _mm256_loadu_ps(k[r] + i)));
+    }
+  }
+  __m256 s[4], t[2];
+  for (int m = 0; m < 4; ++m) {  // [row 2m: a[j] + a[j+4] | row 2m+1: same]
+    s[m] = _mm256_add_ps(_mm256_permute2f128_ps(acc[2 * m], acc[2 * m + 1], 0x20),
+                         _mm256_permute2f128_ps(acc[2 * m], acc[2 * m + 1], 0x31));
+  }
+  for (int m = 0; m < 2; ++m) {  // per row: e0 + e2, e1 + e3
+    t[m] = _mm256_add_ps(_mm256_shuffle_ps(s[2 * m], s[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm256_shuffle_ps(s[2 * m], s[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // Rows [0, 2, 4, 6 | 1, 3, 5, 7], then back in order.
+  const __m256 r = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm256_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m256 v = _mm256_permutevar8x32_ps(r, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_ps(out, _mm256_div_ps(v, _mm256_set1_ps(scale)));
+}
+
+}  // namespace
+
+void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
+               int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
+               int32_t n_kv_heads, int32_t head_dim) {
   const int32_t group = n_heads / n_kv_heads;
   const int64_t kv_dim = static_cast<int64_t>(n_kv_heads) * head_dim;
   const float scale = Sqrt(static_cast<float>(head_dim));
   for (int32_t h = 0; h < n_heads; ++h) {
     const float* qh = q + static_cast<int64_t>(h) * head_dim;
     const int64_t kv_off = static_cast<int64_t>(h / group) * head_dim;
-    for (int32_t t = 0; t < n_pos; ++t) {
+    int32_t t = 0;
+    if (head_dim % 8 == 0) {
+      for (; t + 8 <= n_pos; t += 8) {
+        const float* kt[8];
+        for (int r = 0; r < 8; ++r) {
+          kt[r] = k_pages[(t + r) / page_tokens] + ((t + r) % page_tokens) * kv_dim + kv_off;
+        }
+        Dot8(qh, kt, head_dim, scale, scores + t);
+      }
+    }
+    for (; t < n_pos; ++t) {
       const float* kt = k_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
       scores[t] = Dot(qh, kt, head_dim) / scale;
     }
-    scalar::Softmax(scores, n_pos);
+    Softmax(scores, n_pos);
     float* oh = out + static_cast<int64_t>(h) * head_dim;
     for (int32_t i = 0; i < head_dim; ++i) oh[i] = 0.0f;
     for (int32_t t = 0; t < n_pos; ++t) {

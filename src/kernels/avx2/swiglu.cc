@@ -3,11 +3,16 @@
 // the same IEEE operations in the same order: n = trunc(x * log2e +- 0.5),
 // r = (x - n * ln2hi) - n * ln2lo, the degree-7 Horner polynomial (mul then
 // add, no FMA), the two-step subnormal scaling and the same special cases.
-// So every lane is bit-identical to the scalar kernel.
+// So every lane is bit-identical to the scalar kernel. Softmax (the
+// attention's, kernels.h) uses the same Exp8: the max stays the scalar loop
+// (its NaN / signed-zero rules are order-dependent, and it is cheap), the
+// sum is the 8-lane order with one __m256 accumulator, the division is per
+// lane.
 #include <immintrin.h>
 
 #include "base/math.h"
 #include "kernels/avx2/avx2.h"
+#include "kernels/scalar/scalar.h"
 
 namespace slm::kernels::avx2 {
 namespace {
@@ -44,6 +49,30 @@ __m256 Exp8(__m256 x) {
 }
 
 }  // namespace
+
+void Softmax(float* x, int32_t n) {
+  float m = x[0];
+  for (int32_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+  const __m256 vm = _mm256_set1_ps(m);
+  __m256 acc = _mm256_setzero_ps();
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+    _mm256_storeu_ps(x + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  float lanes[8];
+  _mm256_storeu_ps(lanes, acc);
+  for (int32_t j = 0; i + j < n; ++j) {
+    x[i + j] = Exp(x[i + j] - m);
+    lanes[j] = lanes[j] + x[i + j];
+  }
+  const float s = scalar::Reduce8(lanes);
+  const __m256 vs = _mm256_set1_ps(s);
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), vs));
+  for (; i < n; ++i) x[i] = x[i] / s;
+}
 
 void SwiGlu(float* gate, const float* up, int32_t n) {
   const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);

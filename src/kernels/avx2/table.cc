@@ -14,7 +14,7 @@ const KernelTable& Avx2Kernels() {
                                      a::Matvec,
                                      a::RmsNorm,
                                      s::Rope,
-                                     s::Softmax,
+                                     a::Softmax,
                                      a::SwiGlu,
                                      s::Add,
                                      a::Attention,

@@ -18,7 +18,7 @@ const KernelTable& Avx512Kernels() {
                                      a::Matvec,
                                      a::RmsNorm,
                                      s::Rope,
-                                     s::Softmax,
+                                     a::Softmax,
                                      a::SwiGlu,
                                      s::Add,
                                      a::Attention,
