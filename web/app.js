@@ -70,6 +70,12 @@ function showDiag(d) {
   $('d-prefill').textContent = `${fmtRate(d.prefillTokS)} (${d.promptTokens} prompt token${d.promptTokens === 1 ? '' : 's'})`;
   $('d-decode').textContent = `${fmtRate(d.decodeTokS)} (${d.generatedTokens} generated)`;
   $('d-cache').textContent = `${d.tokensInCache} / ${d.nCtx}`;
+  $('d-ttft').textContent = d.timeToFirstTokenMs > 0 ? `${d.timeToFirstTokenMs.toFixed(1)} ms` : '–';
+  // Pages of 16 positions (docs/kv-cache.md); used + cached + free = all.
+  $('d-pages').textContent = `${d.kvPagesUsed} used, ${d.kvPagesShared} shared, ${d.kvPagesCached} cached, ${d.kvPagesFree} free`;
+  $('d-hit').textContent = d.kvPromptTokens > 0
+    ? `${(100 * d.prefixHitRate).toFixed(0)}% (${d.kvReusedTokens} of ${d.kvPromptTokens} prompt tokens reused)` : '–';
+  $('d-evictions').textContent = String(d.kvEvictions);
   $('d-adapters').textContent = String(d.adapterCount);
   $('d-checksum').textContent = `${d.assemblyChecksum}${d.adapterCount ? '' : ' (base alone)'}`;
   $('d-memory').textContent = `${fmtBytes(d.linearMemoryBytes)} wasm memory (package ${fmtBytes(d.packageBytes)}, session ${fmtBytes(d.sessionBytes)})`;

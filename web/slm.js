@@ -59,6 +59,8 @@ const DIAG = {
   prefill_tok_s: 0, decode_tok_s: 8, prefill_ms: 16, decode_ms: 24, package_bytes: 32,
   session_bytes: 40, linear_memory_bytes: 48, tokens_in_cache: 56, n_ctx: 60, prompt_tokens: 64,
   generated_tokens: 68, stop_reason: 72, adapter_count: 76, kernels: 80, assembly_checksum: 96,
+  kv_pages_used: 168, kv_pages_shared: 172, kv_pages_cached: 176, kv_pages_free: 180,
+  kv_prompt_tokens: 184, kv_reused_tokens: 188, kv_evictions: 192, time_to_first_token_ms: 196,
 };
 const SCRATCH_BYTES = 256;  // out-params: handles, lengths, ids, params structs
 
@@ -515,6 +517,7 @@ export class Session {
     const f64 = (o) => dv.getFloat64(x + o, true), u64 = (o) => Number(dv.getBigUint64(x + o, true));
     const i32 = (o) => dv.getInt32(x + o, true);
     const str = (o, n) => { const b = u8.subarray(x + o, x + o + n); const z = b.indexOf(0); return dec.decode(z < 0 ? b : b.subarray(0, z)); };
+    const kvPrompt = i32(D.kv_prompt_tokens);
     return {
       prefillTokS: f64(D.prefill_tok_s), decodeTokS: f64(D.decode_tok_s),
       prefillMs: f64(D.prefill_ms), decodeMs: f64(D.decode_ms),
@@ -524,6 +527,12 @@ export class Session {
       stopReason: StopReason[i32(D.stop_reason)] ?? String(i32(D.stop_reason)),
       adapterCount: i32(D.adapter_count), kernels: str(D.kernels, 16),
       assemblyChecksum: str(D.assembly_checksum, 72),
+      // The paged KV cache (docs/kv-cache.md); kv* counts since the session was created.
+      kvPagesUsed: i32(D.kv_pages_used), kvPagesShared: i32(D.kv_pages_shared),
+      kvPagesCached: i32(D.kv_pages_cached), kvPagesFree: i32(D.kv_pages_free),
+      kvPromptTokens: i32(D.kv_prompt_tokens), kvReusedTokens: i32(D.kv_reused_tokens),
+      prefixHitRate: kvPrompt > 0 ? i32(D.kv_reused_tokens) / kvPrompt : 0,
+      kvEvictions: i32(D.kv_evictions), timeToFirstTokenMs: dv.getFloat32(x + D.time_to_first_token_ms, true),
     };
   }
   destroy() {

@@ -144,6 +144,40 @@ test('seeded top-k, top-p and min-p sampling with penalties replays the native C
   assert.notDeepEqual(plain.ids, penalised.ids);
 });
 
+test('the diagnostics panel shows the KV cache: pages, prefix reuse, evictions, first token', async () => {
+  await openPackage('/test/stories260K.slm');
+  const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.';
+  const first = await generate({ prompt, maxTokens: 12 });
+  const n = first.promptIds.split(',').length;
+  assert.ok(n > 32, `${n} prompt tokens: want more than two 16-token pages`);
+  const native = nativeGenerate(['--prompt-ids', first.promptIds, '-n', '12']);
+  const kv = native.diagnostics.kv_cache;
+  assert.deepEqual(first.ids, native.ids);
+  const panel = async () => page.evaluate(() => Object.fromEntries(
+    ['d-pages', 'd-hit', 'd-evictions', 'd-ttft'].map((id) => [id, document.getElementById(id).textContent])));
+  let p = await panel();
+  assert.equal(p['d-pages'], `${kv.pages_used} used, ${kv.pages_shared} shared, ${kv.pages_cached} cached, ${kv.pages_free} free`);
+  assert.equal(p['d-hit'], `0% (0 of ${n} prompt tokens reused)`);
+  assert.equal(p['d-evictions'], String(kv.evictions));
+  assert.match(p['d-ttft'], /^\d+\.\d ms$/);
+
+  // The same prompt again: its full pages come from the cache.
+  const second = await generate({ prompt, maxTokens: 12 });
+  assert.deepEqual(second.ids, first.ids);
+  p = await panel();
+  const m = p['d-hit'].match(/^(\d+)% \((\d+) of (\d+) prompt tokens reused\)$/);
+  assert.ok(m, p['d-hit']);
+  const [rate, reused, total] = m.slice(1).map(Number);
+  assert.equal(total, 2 * n);
+  assert.ok(reused >= 32 && reused < n, p['d-hit']);
+  assert.equal(rate, Math.round((100 * reused) / total));
+  const pages = p['d-pages'].match(/^(\d+) used, (\d+) shared, (\d+) cached, (\d+) free$/).slice(1).map(Number);
+  assert.equal(pages[0] + pages[2] + pages[3], kv.pages_total);
+  assert.ok(pages[0] > 0);
+  assert.match(p['d-ttft'], /^\d+\.\d ms$/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-kv.png'), fullPage: true });
+});
+
 test('Stop ends a generation early', async () => {
   await page.fill('#max-tokens', '100000');
   await page.fill('#temperature', '1');

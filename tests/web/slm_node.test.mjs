@@ -88,6 +88,42 @@ test('memory grows by the package size once, not twice', async () => {
   assert.equal(s.diagnostics().packageBytes, size);
 });
 
+test('KV-cache diagnostics: the native CLI kv_cache, then prefix reuse on a second generation', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const pkg = await slm.openPackage(fileSource(testPackage()));
+  const s = pkg.createSession();
+  const prompt = pkg.tokenize('Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.', true);
+  assert.ok(prompt.length > 32, `${prompt.length} prompt tokens: want more than two 16-token pages`);
+  const gen = () => { const ids = []; for (const st of s.generate(prompt, { maxTokens: 12 })) if (st.id >= 0) ids.push(st.id); return ids; };
+  const first = gen();
+  const d1 = s.diagnostics();
+  const native = nativeGenerate(['--prompt-ids', Array.from(prompt).join(','), '-n', '12']);
+  const kv = native.diagnostics.kv_cache;
+  assert.deepEqual(first, native.ids);
+  assert.equal(d1.tokensInCache, native.diagnostics.tokens_in_cache);
+  assert.deepEqual([d1.kvPagesUsed, d1.kvPagesShared, d1.kvPagesCached, d1.kvPagesFree, d1.kvEvictions],
+    [kv.pages_used, kv.pages_shared, kv.pages_cached, kv.pages_free, kv.evictions]);
+  assert.equal(d1.kvPromptTokens, prompt.length);
+  assert.equal(d1.kvReusedTokens, 0);
+  assert.equal(d1.prefixHitRate, kv.prefix_hit_rate);
+  assert.ok(d1.timeToFirstTokenMs > 0 && d1.timeToFirstTokenMs >= Math.fround(d1.prefillMs) * 0.999, JSON.stringify(d1));
+
+  s.reset();
+  const after = s.diagnostics();
+  assert.equal(after.kvPagesUsed, 0);
+  assert.ok(after.kvPagesCached >= 2, `${after.kvPagesCached} cached pages after the reset`);
+  const second = gen();
+  assert.deepEqual(second, first);
+  const d2 = s.diagnostics();
+  assert.equal(d2.kvPromptTokens, 2 * prompt.length);
+  assert.ok(d2.kvReusedTokens >= 32 && d2.kvReusedTokens < prompt.length, `${d2.kvReusedTokens} reused`);
+  assert.equal(d2.prefixHitRate, d2.kvReusedTokens / d2.kvPromptTokens);
+  assert.equal(d2.kvPagesUsed + d2.kvPagesCached + d2.kvPagesFree, kv.pages_total);
+  assert.ok(d2.timeToFirstTokenMs > 0);
+  s.destroy();
+  pkg.destroy();
+});
+
 test('logits view equals the native CLI logits', async () => {
   const { execFileSync } = await import('node:child_process');
   const { CLI } = await import('./fixtures.mjs');
