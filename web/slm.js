@@ -10,7 +10,8 @@
 // Rules this file keeps (docs/web.md): every typed-array view onto wasm memory
 // is re-derived after a call that may grow memory (mem() checks the buffer);
 // strings cross the boundary as UTF-8 bytes with byte lengths; the package is
-// streamed straight into one wasm buffer and used in place (no JS copy);
+// streamed straight into one wasm buffer, verified while it streams and used
+// in place (no JS copy);
 // logits and diagnostics are read in place.
 
 export const Status = Object.freeze({
@@ -260,7 +261,7 @@ export class Slm {
    * opts: {name, onProgress(loaded, total), verifyDigests = true}.
    */
   async openPackage(source, opts = {}) {
-    const { stream, size, name } = await resolveSource(source, opts.name);
+    const { stream: chunks, size, name } = await resolveSource(source, opts.name);
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new SlmError(Status.INVALID_ARGUMENT, `${name}: unknown size (the server sent no Content-Length)`);
     }
@@ -269,35 +270,51 @@ export class Slm {
         `${name}: ${size} bytes do not fit in wasm32 memory (4 GiB, ${this.memoryBytes} in use)`);
     }
     const ptr = this.alloc(Math.max(size, 1));
-    let loaded = 0;
+    const x = this.exports, out = this.scratch + 8;
+    let loaded = 0, stream = 0, owned = false;
     try {
+      // Verify while streaming (slm_package_stream_*): each chunk's tensor
+      // bytes are hashed while the next chunk is on its way, so only the
+      // parse is left after the last byte; a bad header stops the read early.
+      this.check(this.withString(name, (np, nl) =>
+        x.slm_package_stream_begin(ptr, size, np, nl, this._openParams(opts), out)));
+      stream = this.dv().getUint32(out, true);
       opts.onProgress?.(0, size);
-      for await (const chunk of stream) {
+      for await (const chunk of chunks) {
         const c = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
         if (loaded + c.length > size) {
           throw new SlmError(Status.FORMAT_ERROR, `${name}: more than the ${size} bytes announced`);
         }
         this.u8().set(c, ptr + loaded);
         loaded += c.length;
+        this.check(x.slm_package_stream_feed(stream, loaded));
         opts.onProgress?.(loaded, size);
       }
       if (loaded !== size) {
         throw new SlmError(Status.IO_ERROR, `${name}: got ${loaded} of ${size} bytes`);
       }
-      return this.openPackageAt(ptr, size, name, opts);
-    } catch (e) {
-      this.free(ptr);
-      throw e;
+      this.check(x.slm_package_stream_finish(stream, out));
+      owned = true;  // the package owns ptr now (take_ownership)
+      return new Package(this, this.dv().getUint32(out, true), name);
+    } finally {
+      if (stream) x.slm_package_stream_destroy(stream);
+      if (!owned) this.free(ptr);
     }
   }
 
-  // Opens bytes already at ptr (from alloc); the package takes ownership on success.
-  openPackageAt(ptr, size, name, opts = {}) {
-    const params = this.scratch + 16, out = this.scratch + 8;
+  // slm_open_params in scratch (take_ownership set): its pointer.
+  _openParams(opts) {
+    const params = this.scratch + 16;
     this.exports.slm_open_params_default(params);
     const dv = this.dv();
     dv.setInt32(params + OPEN_PARAMS.verify_digests, opts.verifyDigests === false ? 0 : 1, true);
     dv.setInt32(params + OPEN_PARAMS.take_ownership, 1, true);
+    return params;
+  }
+
+  // Opens bytes already at ptr (from alloc); the package takes ownership on success.
+  openPackageAt(ptr, size, name, opts = {}) {
+    const params = this._openParams(opts), out = this.scratch + 8;
     const code = this.withString(name, (np, nl) =>
       this.exports.slm_package_open_memory(ptr, size, np, nl, params, out));
     this.check(code);
@@ -330,13 +347,18 @@ async function resolveSource(source, name) {
 
 async function* iterate(readable) {
   const reader = readable.getReader();
+  let ended = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return;
+      if (done) { ended = true; return; }
       yield value;
     }
-  } finally { reader.releaseLock(); }
+  } finally {
+    // Left early (a refused header, an error): stop the download too.
+    if (!ended) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
 }
 
 export class Package {

@@ -163,6 +163,56 @@ test('a corrupted package is an integrity error naming the tensor', async () => 
   assert.ok(slm.memoryBytes - before < statSync(testPackage()).size * 1.5);
 });
 
+// An async iterable of `bytes` in random chunks of 1..max bytes (seeded), counting the chunks taken.
+function chunked(bytes, max, seed = 1) {
+  const it = { taken: 0 };
+  it[Symbol.asyncIterator] = async function* () {
+    let x = seed, at = 0;
+    while (at < bytes.length) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const n = Math.min(bytes.length - at, 1 + (x % max));
+      it.taken++;
+      yield bytes.subarray(at, at + n);
+      at += n;
+    }
+  };
+  return it;
+}
+
+test('verify while streaming: any chunking opens the same package; a flipped byte gets open_memory\'s error', async () => {
+  const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
+  const bytes = readFileSync(testPackage());
+  const whole = await slm.openPackage(bytes, { name: 'a.slm' });
+  for (const max of [7, 4096, 1 << 20]) {
+    const pkg = await slm.openPackage({ stream: chunked(bytes, max, max), size: bytes.length, name: 'a.slm' });
+    assert.equal(pkg.digest, whole.digest);
+    pkg.destroy();
+  }
+  // The same error as slm_package_open_memory on the same bytes, naming the tensor.
+  const bad = Uint8Array.from(bytes);
+  bad[bad.length - 100] ^= 1;
+  const p = slm.alloc(bad.length);
+  slm.u8().set(bad, p);
+  let direct;
+  try { slm.openPackageAt(p, bad.length, 'b.slm'); } catch (e) { direct = e; slm.free(p); }
+  assert.equal(direct?.code, Status.INTEGRITY_ERROR);
+  await assert.rejects(slm.openPackage({ stream: chunked(bad, 3000), size: bad.length, name: 'b.slm' }), (e) => {
+    assert.equal(e.code, Status.INTEGRITY_ERROR);
+    assert.equal(e.message, direct.message);
+    assert.match(e.message, /b\.slm: tensor '[^']+' at offset \d+: SHA-256/);
+    return true;
+  });
+  // Not an .slm: refused once the 64-byte header is in, the rest is not read.
+  const junk = new Uint8Array(1 << 20).fill(120);
+  const src = chunked(junk, 100);
+  await assert.rejects(slm.openPackage({ stream: src, size: junk.length, name: 'junk.bin' }),
+    (e) => e.code === Status.FORMAT_ERROR && /junk\.bin: header: offset 0: bad magic/.test(e.message));
+  assert.ok(src.taken < 5, `${src.taken} chunks read after a refused header`);
+  const before = slm.memoryBytes;
+  await slm.openPackage(bytes);  // the failed opens freed their buffers
+  assert.ok(slm.memoryBytes - before < bytes.length * 1.5);
+});
+
 test('too large, truncated and garbage inputs are clear errors', async () => {
   const slm = await Slm.load({ bytes: wasmBytes(true), simd: true });
   await assert.rejects(slm.openPackage({ stream: [], size: 5e9, name: 'huge.slm' }),
