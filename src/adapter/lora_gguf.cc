@@ -29,6 +29,12 @@ StatusOr<std::vector<float>> Decode(const GgufTensorInfo& t, const std::string& 
   if (t.ne.size() != 2) {
     return InvalidArgument(what + ": expected 2 dims, found " + std::to_string(t.ne.size()));
   }
+  // A zero dim (rank 0, or an empty matrix) holds no delta; refused here, as
+  // later loops run over the other dim (up to 2^62) with nothing to read.
+  if (t.ne[0] <= 0 || t.ne[1] <= 0) {
+    return InvalidArgument(what + ": empty tensor (ne " + std::to_string(t.ne[0]) + " x " +
+                           std::to_string(t.ne[1]) + ")");
+  }
   shape->assign(t.ne.rbegin(), t.ne.rend());  // GGUF lists dims innermost first
   std::vector<float> out;
   Status s = DequantizeToF32(static_cast<DType>(t.ggml_type), t.data,
@@ -45,8 +51,13 @@ bool IsLoraGguf(const GgufFile& f) {
 }
 
 StatusOr<Adapter> ImportLoraGguf(const std::string& path, const Package& base) {
-  using namespace lora_import;
   SLM_ASSIGN_OR_RETURN(auto f, GgufFile::Open(path));
+  return ImportLoraGgufFile(std::move(f), base);
+}
+
+StatusOr<Adapter> ImportLoraGgufFile(std::unique_ptr<GgufFile> f, const Package& base) {
+  using namespace lora_import;
+  const std::string path = f->path();
   auto type = f->GetString("general.type");
   if (!type.ok() || *type != "adapter") {
     return InvalidArgument(path + ": not a LoRA adapter GGUF: general.type is " +

@@ -3,6 +3,7 @@
 //
 // Signatures (for LoadAdapter / the CLI):
 //   StatusOr<Adapter> ImportLoraGguf(const std::string& path, const Package& base);
+//   StatusOr<Adapter> ImportLoraGgufFile(std::unique_ptr<GgufFile> f, const Package& base);
 //   bool IsLoraGguf(const GgufFile& f);   // general.type == "adapter"
 //
 // Format (llama.cpp src/llama-adapter.cpp, read for conventions only):
@@ -27,6 +28,7 @@
 // tokenizer digest.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "adapter/adapter.h"
@@ -38,5 +40,8 @@ namespace slm {
 
 bool IsLoraGguf(const GgufFile& f);
 StatusOr<Adapter> ImportLoraGguf(const std::string& path, const Package& base);
+// The same on a parsed GGUF (e.g. GgufFile::Parse of MappedFile::FromMemory
+// bytes); f->path() names it in errors. The adapter owns its (decoded) data.
+StatusOr<Adapter> ImportLoraGgufFile(std::unique_ptr<GgufFile> f, const Package& base);
 
 }  // namespace slm

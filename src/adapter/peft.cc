@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/json.h"
 #include "import/dequant.h"
+#include "import/folder.h"
 #include "import/hf_import.h"
 #include "import/safetensors.h"
 
@@ -130,13 +131,30 @@ bool IsPeftFolder(const std::string& path) {
   return IsDirectory(path) && FileExists(path + "/adapter_config.json");
 }
 
+namespace {
+StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base);
+}  // namespace
+
 StatusOr<Adapter> ImportPeft(const std::string& folder, const Package& base) {
-  using namespace lora_import;
-  const std::string cfg_path = folder + "/adapter_config.json";
   if (!IsDirectory(folder)) return NotFound("'" + folder + "' is not a directory");
-  if (!FileExists(cfg_path))
+  return ImportPeftIn(Folder::OnDisk(folder), base);
+}
+
+StatusOr<Adapter> ImportPeftFromMemory(const std::string& folder,
+                                       const std::map<std::string, std::span<const uint8_t>>& files,
+                                       const Package& base) {
+  return ImportPeftIn(Folder::InMemory(folder, &files), base);
+}
+
+namespace {
+
+StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
+  using namespace lora_import;
+  const std::string& folder = dir.dir();
+  const std::string cfg_path = dir.Path("adapter_config.json");
+  if (!dir.Exists("adapter_config.json"))
     return NotFound(folder + ": no adapter_config.json (not a PEFT folder)");
-  SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(cfg_path));
+  SLM_ASSIGN_OR_RETURN(std::string text, dir.ReadText("adapter_config.json"));
   SLM_ASSIGN_OR_RETURN(JsonValue cfg, ParseJson(text, cfg_path));
   if (!cfg.is_object()) return FormatError(cfg_path + ": not a JSON object");
   if (auto pt = cfg.GetString("peft_type"); pt.ok() && *pt != "LORA") {
@@ -181,16 +199,17 @@ StatusOr<Adapter> ImportPeft(const std::string& folder, const Package& base) {
   const float scale = static_cast<float>(rslora ? *alpha / std::sqrt(static_cast<double>(*r))
                                                 : *alpha / static_cast<double>(*r));
 
-  const std::string st_path = folder + "/adapter_model.safetensors";
-  if (!FileExists(st_path)) {
-    if (FileExists(folder + "/adapter_model.bin")) {
+  const std::string st_path = dir.Path("adapter_model.safetensors");
+  if (!dir.Exists("adapter_model.safetensors")) {
+    if (dir.Exists("adapter_model.bin")) {
       return Unsupported(folder +
                          ": adapter_model.bin (pickle) is not supported; save with "
                          "safe_serialization=True");
     }
     return NotFound(folder + ": no adapter_model.safetensors");
   }
-  SLM_ASSIGN_OR_RETURN(auto st, SafetensorsFile::Open(st_path));
+  SLM_ASSIGN_OR_RETURN(auto mapped, dir.Map("adapter_model.safetensors"));
+  SLM_ASSIGN_OR_RETURN(auto st, SafetensorsFile::Parse(std::move(mapped)));
 
   std::map<std::string, Pair> pairs;        // by our target name
   std::map<std::string, std::string> from;  // target -> HF module (for errors)
@@ -279,4 +298,5 @@ StatusOr<Adapter> ImportPeft(const std::string& folder, const Package& base) {
   return out;
 }
 
+}  // namespace
 }  // namespace slm

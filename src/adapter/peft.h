@@ -2,6 +2,7 @@
 //
 // Signatures (for LoadAdapter / the CLI):
 //   StatusOr<Adapter> ImportPeft(const std::string& folder, const Package& base);
+//   StatusOr<Adapter> ImportPeftFromMemory(folder, {name -> bytes}, base);  // same parser
 //   bool IsPeftFolder(const std::string& path);   // a directory with adapter_config.json
 //
 // A PEFT folder holds adapter_config.json and adapter_model.safetensors:
@@ -36,6 +37,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,12 @@ namespace slm {
 
 bool IsPeftFolder(const std::string& path);
 StatusOr<Adapter> ImportPeft(const std::string& folder, const Package& base);
+// The same parser on the folder's files already in memory, by plain name
+// ("adapter_config.json", "adapter_model.safetensors"); `folder` names them in
+// errors as a directory would. The adapter owns its (widened) data.
+StatusOr<Adapter> ImportPeftFromMemory(const std::string& folder,
+                                       const std::map<std::string, std::span<const uint8_t>>& files,
+                                       const Package& base);
 
 // Shared with the llama.cpp LoRA importer (lora_gguf.cc).
 namespace lora_import {

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/sha256.h"
 #include "import/dequant.h"
+#include "import/folder.h"
 #include "import/safetensors.h"
 #include "package/model_tensors.h"
 #include "tokenizer/load.h"
@@ -47,8 +48,9 @@ Status FloatField(const JsonValue& cfg, const std::string& file, const char* key
   return Status::Ok();
 }
 
-Status ParseConfig(const std::string& file, ModelConfig* c, bool* tie) {
-  SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+Status ParseConfig(const Folder& dir, ModelConfig* c, bool* tie) {
+  const std::string file = dir.Path("config.json");
+  SLM_ASSIGN_OR_RETURN(std::string text, dir.ReadText("config.json"));
   SLM_ASSIGN_OR_RETURN(JsonValue cfg, ParseJson(text, file));
   if (!cfg.is_object()) return FormatError(file + ": not a JSON object");
   std::string arch;
@@ -99,15 +101,16 @@ Status ParseConfig(const std::string& file, ModelConfig* c, bool* tie) {
 }
 
 // Shard file names, from the index if there is one.
-StatusOr<std::vector<std::string>> ShardNames(const std::string& dir) {
-  const std::string index = dir + "/model.safetensors.index.json";
-  if (!FileExists(index)) {
-    if (!FileExists(dir + "/model.safetensors")) {
-      return NotFound(dir + ": neither model.safetensors nor model.safetensors.index.json exists");
+StatusOr<std::vector<std::string>> ShardNames(const Folder& dir) {
+  const std::string index = dir.Path("model.safetensors.index.json");
+  if (!dir.Exists("model.safetensors.index.json")) {
+    if (!dir.Exists("model.safetensors")) {
+      return NotFound(dir.dir() +
+                      ": neither model.safetensors nor model.safetensors.index.json exists");
     }
     return std::vector<std::string>{"model.safetensors"};
   }
-  SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(index));
+  SLM_ASSIGN_OR_RETURN(std::string text, dir.ReadText("model.safetensors.index.json"));
   SLM_ASSIGN_OR_RETURN(JsonValue j, ParseJson(text, index));
   const JsonValue* map = j.Find("weight_map");
   if (!map || !map->is_object()) return FormatError(index + ": missing object 'weight_map'");
@@ -122,6 +125,8 @@ StatusOr<std::vector<std::string>> ShardNames(const std::string& dir) {
   if (names.empty()) return FormatError(index + ": weight_map is empty");
   return std::vector<std::string>(names.begin(), names.end());
 }
+
+StatusOr<ModelBundle> ImportHf(const Folder& dir, const std::string& tokenizer_override);
 
 }  // namespace
 
@@ -156,11 +161,24 @@ std::string HfToGgufName(const std::string& n) {
   return "blk." + n.substr(p, q - p) + "." + it->second;
 }
 
-StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& tokenizer_override) {
+StatusOr<ModelBundle> ImportHfFolder(const std::string& dir,
+                                     const std::string& tokenizer_override) {
   if (!IsDirectory(dir)) return NotFound("'" + dir + "' is not a directory");
+  return ImportHf(Folder::OnDisk(dir), tokenizer_override);
+}
+
+StatusOr<ModelBundle> ImportHfFromMemory(
+    const std::string& dir, const std::map<std::string, std::span<const uint8_t>>& files,
+    const std::string& tokenizer_override) {
+  return ImportHf(Folder::InMemory(dir, &files), tokenizer_override);
+}
+
+namespace {
+
+StatusOr<ModelBundle> ImportHf(const Folder& dir, const std::string& tokenizer_override) {
   ModelBundle b;
   bool tie = false;
-  SLM_RETURN_IF_ERROR(ParseConfig(dir + "/config.json", &b.config, &tie));
+  SLM_RETURN_IF_ERROR(ParseConfig(dir, &b.config, &tie));
   b.config.tied_output = tie;
   const ModelConfig& c = b.config;
 
@@ -172,8 +190,9 @@ StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& 
   std::vector<Digest> shard_digests;
   std::map<std::string, std::string> origin;  // our name -> shard file
   for (const std::string& shard : shards) {
-    const std::string file = dir + "/" + shard;
-    SLM_ASSIGN_OR_RETURN(auto st, SafetensorsFile::Open(file));
+    const std::string file = dir.Path(shard);
+    SLM_ASSIGN_OR_RETURN(auto mapped, dir.Map(shard));
+    SLM_ASSIGN_OR_RETURN(auto st, SafetensorsFile::Parse(std::move(mapped)));
     shard_digests.push_back(Sha256Of(st->bytes()));
     for (const SafetensorsTensor& t : st->tensors()) {
       if (t.name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // recomputed
@@ -216,9 +235,10 @@ StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& 
   SortModelTensors(c, &b.tensors);
   if (Status s = CheckModelTensors(c, b.tensors); !s.ok()) {
     if (!tie && s.message().find("'output.weight'") != std::string::npos) {
-      return s.WithContext(dir + ": lm_head.weight absent and tie_word_embeddings is false: ");
+      return s.WithContext(dir.dir() +
+                           ": lm_head.weight absent and tie_word_embeddings is false: ");
     }
-    return s.WithContext(dir + ": ");
+    return s.WithContext(dir.dir() + ": ");
   }
 
   if (!tokenizer_override.empty()) {
@@ -227,23 +247,23 @@ StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& 
     b.tokenizer = std::move(tok).value();
     b.provenance.tokenizer_source = BaseName(tokenizer_override);
   } else {
-    const std::string file = dir + "/tokenizer.json";
-    if (!FileExists(file)) {
-      return NotFound(dir + ": no tokenizer.json (pass a tokenizer file with --tokenizer)");
+    const std::string file = dir.Path("tokenizer.json");
+    if (!dir.Exists("tokenizer.json")) {
+      return NotFound(dir.dir() + ": no tokenizer.json (pass a tokenizer file with --tokenizer)");
     }
-    SLM_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
+    SLM_ASSIGN_OR_RETURN(std::string text, dir.ReadText("tokenizer.json"));
     auto tok = TokenizerFromHfJson(text, file);
     if (!tok.ok()) return tok.status();
     b.tokenizer = std::move(tok).value();
     b.provenance.tokenizer_source = "tokenizer.json";
   }
   if (b.tokenizer.pieces.size() > static_cast<size_t>(c.vocab_size)) {
-    return FormatError(dir + ": tokenizer has " + std::to_string(b.tokenizer.pieces.size()) +
+    return FormatError(dir.dir() + ": tokenizer has " + std::to_string(b.tokenizer.pieces.size()) +
                        " pieces, config.json vocab_size is " + std::to_string(c.vocab_size));
   }
 
   b.provenance.source_format = "hf-safetensors";
-  b.provenance.source_path = BaseName(dir);
+  b.provenance.source_path = BaseName(dir.dir());
   if (shard_digests.size() == 1) {
     b.provenance.source_sha256 = DigestHex(shard_digests[0]);
   } else {
@@ -262,4 +282,5 @@ StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& 
   return b;
 }
 
+}  // namespace
 }  // namespace slm

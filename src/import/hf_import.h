@@ -20,6 +20,9 @@
 // 32-byte digests in sorted shard-name order.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <span>
 #include <string>
 
 #include "base/status.h"
@@ -28,6 +31,15 @@
 namespace slm {
 
 StatusOr<ModelBundle> ImportHfFolder(const std::string& dir, const std::string& tokenizer_override);
+
+// The same parser on a folder whose files are already in memory, by plain
+// name ("config.json", "model.safetensors", "model.safetensors.index.json" and
+// its shards, "tokenizer.json"); `dir` names them in errors and provenance as
+// a directory would. F32 tensors of the bundle view the given bytes, so they
+// must outlive it. tokenizer_override is still a path on disk.
+StatusOr<ModelBundle> ImportHfFromMemory(
+    const std::string& dir, const std::map<std::string, std::span<const uint8_t>>& files,
+    const std::string& tokenizer_override);
 
 // "model.layers.3.mlp.up_proj.weight" -> "blk.3.ffn_up.weight"; "" if unknown.
 std::string HfToGgufName(const std::string& hf_name);

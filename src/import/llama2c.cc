@@ -249,6 +249,12 @@ Status ImportInt8(std::span<const uint8_t> bytes, const std::string& source, Mod
 
 StatusOr<ModelBundle> ImportLlama2c(const std::string& path, const std::string& tokenizer_path) {
   SLM_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  return ImportLlama2cFile(std::move(file), tokenizer_path);
+}
+
+StatusOr<ModelBundle> ImportLlama2cFile(std::unique_ptr<MappedFile> file,
+                                        const std::string& tokenizer_path) {
+  const std::string path = file->path();
   std::span<const uint8_t> bytes = file->bytes();
   ModelBundle b;
   uint32_t magic = 0;

@@ -22,8 +22,10 @@
 // size before any tensor is touched; RoPE interleaved, theta 10000, eps 1e-5.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "base/file.h"
 #include "base/status.h"
 #include "import/bundle.h"
 
@@ -33,5 +35,10 @@ namespace slm {
 // tokenizer file (llama2.c tokenizer.bin, or any format LoadTokenizerFile
 // knows); an empty path leaves bundle.tokenizer empty (weights-only use).
 StatusOr<ModelBundle> ImportLlama2c(const std::string& path, const std::string& tokenizer_path);
+// The same on bytes already mapped or in memory (MappedFile::FromMemory; the
+// bundle keeps `file`, and its f32 tensors view the bytes, which must then
+// outlive the bundle); file->path() names it in errors and provenance.
+StatusOr<ModelBundle> ImportLlama2cFile(std::unique_ptr<MappedFile> file,
+                                        const std::string& tokenizer_path);
 
 }  // namespace slm

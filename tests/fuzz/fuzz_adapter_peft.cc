@@ -1,8 +1,11 @@
-// Hugging Face PEFT LoRA importer (src/adapter/peft.h ImportPeft) on a folder
-// described by the input: parts separated by "\n%%slm%%\n" become
-// adapter_config.json and adapter_model.safetensors (absent parts are absent
-// files), imported against the stories260K base (built once per process). An
-// imported adapter must pass CheckAdapterStructure and serialize.
+// Hugging Face PEFT LoRA importer (src/adapter/peft.h) on a folder described
+// by the input: parts separated by "\n%%slm%%\n" become adapter_config.json
+// and adapter_model.safetensors (absent parts are absent files), imported
+// from memory (ImportPeftFromMemory: the same parser as ImportPeft, whose
+// directory layer is src/import/folder.h) against the stories260K base
+// (built once per process). An imported adapter must pass
+// CheckAdapterStructure and serialize.
+#include <map>
 #include <string>
 
 #include "adapter/adapter_package.h"
@@ -12,20 +15,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const slm::Package& base = slm::fuzz::StoriesBase();
+  // Parts are views of libFuzzer's exact-size buffer (ASan sees overreads).
   std::string_view in(reinterpret_cast<const char*>(data), size);
   auto parts = slm::fuzz::SplitParts(in, 2);
-  const std::string dir = slm::fuzz::ScratchDir() + "/peft";
-  mkdir(dir.c_str(), 0700);
   static const char* kNames[] = {"adapter_config.json", "adapter_model.safetensors"};
-  for (size_t i = 0; i < 2; ++i) {
-    std::string path = dir + "/" + kNames[i];
-    if (i < parts.size()) {
-      if (!slm::fuzz::WriteFile(path, parts[i])) slm::fuzz::Fail("cannot write scratch file");
-    } else {
-      unlink(path.c_str());
-    }
+  std::map<std::string, std::span<const uint8_t>> files;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    files[kNames[i]] = {reinterpret_cast<const uint8_t*>(parts[i].data()), parts[i].size()};
   }
-  auto a = slm::ImportPeft(dir, base);
+  auto a = slm::ImportPeftFromMemory("fuzz/peft", files, base);
   slm::fuzz::Note("peft import", a);
   if (!a.ok()) return 0;
   if (!slm::CheckAdapterStructure(*a).ok()) slm::fuzz::Fail("imported PEFT LoRA is malformed");
