@@ -42,6 +42,11 @@ export class WasiExit extends Error {
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
   10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 export function hasSimd128() { return WebAssembly.validate(SIMD_PROBE); }
+// The same shape with i16x8.relaxed_dot_i8x16_i7x16_s (0xfd 0x112), the
+// relaxed-SIMD instruction slm-relaxed.wasm's kernels use.
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 15, 1, 13, 0, 65, 0, 253, 15, 65, 0, 253, 15, 253, 146, 2, 11]);
+export function hasRelaxedSimd() { return WebAssembly.validate(RELAXED_PROBE); }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
@@ -160,16 +165,23 @@ export class Slm {
    * {simd: 'auto'|true|false}, {env}, {log}.
    */
   static async load(opts = {}) {
-    const simd = opts.simd === undefined || opts.simd === 'auto' ? hasSimd128() : !!opts.simd;
+    // The module: slm-relaxed.wasm if relaxed SIMD validates, else slm.wasm
+    // if SIMD128 does, else slm-scalar.wasm ('auto'); simd: 'relaxed' / true /
+    // false forces one (true = slm.wasm).
+    const auto = opts.simd === undefined || opts.simd === 'auto';
+    const relaxed = opts.simd === 'relaxed' || (auto && hasRelaxedSimd());
+    const simd = relaxed || (auto ? hasSimd128() : !!opts.simd);
+    const file = relaxed ? 'slm-relaxed.wasm' : simd ? 'slm.wasm' : 'slm-scalar.wasm';
     let bytes = opts.bytes;
     if (!bytes) {
       // Relative URLs resolve against this module, like its own imports.
       const href = String(new URL(opts.url ?? './', import.meta.url));
-      const file = simd ? 'slm.wasm' : 'slm-scalar.wasm';
       bytes = await fetchBytes(href.endsWith('.wasm') ? href : new URL(file, href.endsWith('/') ? href : href + '/'));
     }
     const module = await WebAssembly.compile(bytes);
-    return new Slm(await instantiate(module, opts), simd);
+    const slm = new Slm(await instantiate(module, opts), simd);
+    slm.module = opts.bytes ? null : file;  // which file was loaded (null: caller's bytes)
+    return slm;
   }
 
   constructor(instance, simd) {
