@@ -1,6 +1,8 @@
 // One benchmark run in the page, chosen by the query string:
-//   bench.html?engine=slm|wllama&model=URL&prompt=N&decode=M
+//   bench.html?engine=slm|wllama&model=URL&prompt=N&decode=M[&wasm=auto|relaxed|simd|scalar]
 //     prefill N prompt tokens, then decode M tokens greedily, single-thread;
+//     wasm= picks slm's module (default: what Slm.load picks, i.e. slm-relaxed.wasm
+//     where relaxed SIMD validates);
 //   bench.html?mode=ttft&model=URL[&verify=0|1][&copy=1 | &byob=1]
 //     time from "open" to the first token (slm only), split into reading the
 //     bytes and the rest. copy=1 is the control: it first reads the whole body
@@ -17,9 +19,12 @@ const nPrompt = Number(q.get('prompt') ?? 128), nDecode = Number(q.get('decode')
 // The same text for both engines; its token count is whatever the tokenizer makes of it.
 const PROMPT = Array.from({ length: Math.round(nPrompt / 6) }, () => 'hello world').join(' ');  // ~6 tokens each (synth vocab)
 
+const WASM = { auto: 'auto', relaxed: 'relaxed', simd: true, scalar: false }[q.get('wasm') ?? 'auto'];
+const moduleName = (slm) => slm.module ?? (slm.simd ? 'slm.wasm' : 'slm-scalar.wasm');
+
 async function runSlm() {
   const { Slm } = await import('/slm/slm.js');
-  const slm = await Slm.load({ url: '/slm/' });
+  const slm = await Slm.load({ url: '/slm/', simd: WASM });
   const t0 = performance.now();
   const pkg = await slm.openPackage(model, { verifyDigests: false });
   const openMs = performance.now() - t0;
@@ -31,7 +36,7 @@ async function runSlm() {
   const t2 = performance.now();
   for (let i = 0; i < nDecode; i++) s.prefill([s.sample()]);  // one token per call, EOS ignored
   const decodeMs = performance.now() - t2;
-  return { engine: 'slm', kernels: slm.kernels, simd: slm.simd, openMs, promptTokens: ids.length,
+  return { engine: 'slm', kernels: slm.kernels, simd: slm.simd, module: moduleName(slm), openMs, promptTokens: ids.length,
     prefillTokS: ids.length / (prefillMs / 1000), decodeTokS: nDecode / (decodeMs / 1000),
     memoryBytes: slm.memoryBytes };
 }
@@ -49,6 +54,7 @@ async function runTtft() {
   r.moduleMs = performance.now() - t;
   r.kernels = slm.kernels;
   r.simd = slm.simd;
+  r.module = moduleName(slm);
   r.wasmBytesBefore = slm.memoryBytes;
   r.probeBefore = await probe('before');
 

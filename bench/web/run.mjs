@@ -4,7 +4,11 @@
 // package with the JS heap and wasm memory. Prints markdown tables; --write
 // appends them to bench/web/RESULTS.md.
 //   node bench/web/run.mjs [--presets s15m,s110m] [--types f32,q8_0,q4_0]
-//        [--ttft s110m-q8_0 | --no-ttft] [--no-speed] [--llama-bench PATH | --no-llama] [--write]
+//        [--ttft s110m-q8_0 | --no-ttft] [--no-speed] [--llama-bench PATH | --no-llama]
+//        [--also-simd128] [--write]
+// slm runs the module Slm.load picks (slm-relaxed.wasm where relaxed SIMD
+// validates, as in Chromium); --also-simd128 adds slm.wasm (simd128 table) in
+// the same browser for an A/B column.
 // Where things are (environment): SLM_CLI (native slm, for `slm synth`),
 // SLM_WASM_DIR (the built site: slm.wasm, slm.js), SLM_BENCH_MODELS (model
 // cache dir), SLM_CHROMIUM. --llama-bench (default: the one bench/native.mjs
@@ -143,10 +147,11 @@ try {
     await withBrowser(async (ctx) => {
       for (const p of presets) for (const t of types) {
         const r = {};
-        for (const engine of ['slm', 'wllama']) {
+        for (const engine of ['slm', 'wllama', ...(flag('--also-simd128') ? ['slm128'] : [])]) {
           const page = await ctx.newPage();
-          const model = `/models/${p}-${t}.${engine === 'slm' ? 'slm' : 'gguf'}`;
-          await page.goto(`${url}/bench.html?engine=${engine}&model=${model}&prompt=128&decode=64`);
+          const model = `/models/${p}-${t}.${engine === 'wllama' ? 'gguf' : 'slm'}`;
+          const which = engine === 'slm128' ? 'slm&wasm=simd' : engine;
+          await page.goto(`${url}/bench.html?engine=${which}&model=${model}&prompt=128&decode=64`);
           await page.waitForFunction(() => window.benchResult, null, { timeout: 600000 });
           r[engine] = await page.evaluate(() => window.benchResult);
           await page.close();
@@ -196,12 +201,16 @@ let md = `\n## Browser run ${env.date}\n\nChromium ${env.chromium} headless, ${e
 md += `Load average (1/5/15 min) ${env.loadStart} at the start, ${env.loadEnd} at the end (other engineers' builds and benchmarks share the 2 cores).\n`;
 if (rows.length) {
   md += `\n### slm vs wllama, single thread\n\nRandom-weight models (\`slm synth --seed 1\`), a ~128-token prompt (prefill), 64 greedy decode steps. `;
-  md += `slm: ${rows[0]?.slm?.kernels ?? '?'} kernels in ${rows[0]?.slm?.simd ? 'slm.wasm (SIMD128)' : 'slm-scalar.wasm'}; wllama n_threads 1, byte tokens banned. Ratios are slm ÷ wllama, with the issue's target.\n\n`;
-  md += '| model | type | prompt tokens (slm/wllama) | slm prefill tok/s | wllama prefill tok/s | ratio | slm decode tok/s | wllama decode tok/s | ratio |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n';
+  const ab = rows.some((r) => r.slm128);
+  md += `slm: ${rows[0]?.slm?.kernels ?? '?'} kernels in ${rows[0]?.slm?.module ?? (rows[0]?.slm?.simd ? 'slm.wasm' : 'slm-scalar.wasm')}; wllama n_threads 1, byte tokens banned. Ratios are slm ÷ wllama, with the issue's target.`;
+  if (ab) md += ` Last two columns: slm.wasm (${rows[0]?.slm128?.kernels ?? '?'} kernels, no relaxed SIMD) in the same browser.`;
+  md += '\n\n| model | type | prompt tokens (slm/wllama) | slm prefill tok/s | wllama prefill tok/s | ratio | slm decode tok/s | wllama decode tok/s | ratio |';
+  md += ab ? ' slm.wasm prefill tok/s | slm.wasm decode tok/s |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' : '\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n';
   for (const r of rows) {
     const tg = TARGET[r.t];
-    md += `| ${r.p} | ${r.t} | ${r.slm?.promptTokens ?? '–'}/${r.wllama?.promptTokens ?? '–'} | ${f(r.slm?.prefillTokS)} | ${f(r.wllama?.prefillTokS)} | ${ratio(r.slm?.prefillTokS, r.wllama?.prefillTokS, tg?.prefill)} | ${f(r.slm?.decodeTokS)} | ${f(r.wllama?.decodeTokS)} | ${ratio(r.slm?.decodeTokS, r.wllama?.decodeTokS, tg?.decode)} |\n`;
-    for (const e of ['slm', 'wllama']) if (r[e]?.error) md += `| | | ${e} error: ${r[e].error.split('\n')[0].replace(/\|/g, '/')} | | | | | | |\n`;
+    md += `| ${r.p} | ${r.t} | ${r.slm?.promptTokens ?? '–'}/${r.wllama?.promptTokens ?? '–'} | ${f(r.slm?.prefillTokS)} | ${f(r.wllama?.prefillTokS)} | ${ratio(r.slm?.prefillTokS, r.wllama?.prefillTokS, tg?.prefill)} | ${f(r.slm?.decodeTokS)} | ${f(r.wllama?.decodeTokS)} | ${ratio(r.slm?.decodeTokS, r.wllama?.decodeTokS, tg?.decode)} |`;
+    md += ab ? ` ${f(r.slm128?.prefillTokS)} | ${f(r.slm128?.decodeTokS)} |\n` : '\n';
+    for (const e of ['slm', 'wllama', 'slm128']) if (r[e]?.error) md += `| | | ${e} error: ${r[e].error.split('\n')[0].replace(/\|/g, '/')} | | | | | | |\n`;
   }
   const b = rows.find((r) => r.p === 's110m' && r.t === 'q8_0')?.slm?.decodeTokS;
   if (native && b) {

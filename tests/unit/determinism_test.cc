@@ -5,7 +5,10 @@
 // from tests/wasm/determinism_cases.h, shared with the wasm program.
 // Sampling (issue 6): the same seed draws the same ids on every native table
 // and in the wasm build, for top-k, top-p and min-p with penalties on
-// (tests/wasm/sampling_cases.h).
+// (tests/wasm/sampling_cases.h). The wasm programs also check each quantized
+// matmul against scalar on random bytes (tests/wasm/tile_cases.h), and run
+// twice: slm.wasm's build (scalar, simd128) and slm-relaxed.wasm's (plus
+// simd128r) under node --experimental-wasm-relaxed-simd.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +18,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "../wasm/determinism_cases.h"
 #include "../wasm/sampling_cases.h"
@@ -157,27 +162,28 @@ TEST(Determinism, LongPromptAcrossBatchesEqualsDecodeSteps) {
   EXPECT_EQ(std::memcmp((*a)->logits().data(), (*b)->logits().data(), c.vocab_size * 4), 0);
 }
 
-// The simd128 table: tests/wasm/determinism_main.cc prints one line per case
-// ("<model> <format> <table> <sha256 of the logits bits>") under node:wasi.
-TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
-  const char* env = std::getenv("SLM_WASM_DETERMINISM");
-  const std::string wasm = env != nullptr && *env != '\0'
-                               ? env
-                               : test::SourceDir() + "/build/wasm/src/slm_determinism_wasm.wasm";
+// Runs a wasm determinism program (tests/wasm/determinism_main.cc: one line
+// per case, "<model> <format> <table> <sha256 of the logits bits>", plus
+// "sampling ..." and "tiles ..." lines) under node:wasi with `node_flags`,
+// and checks every table in `tables` gives the native scalar bits.
+void CheckWasmProgram(const char* env_name, const std::string& default_path,
+                      const std::string& node_flags, const std::vector<std::string>& tables) {
+  const char* env = std::getenv(env_name);
+  const std::string wasm = env != nullptr && *env != '\0' ? env : default_path;
   if (!std::ifstream(wasm).good()) {
     FAIL() << "wasm determinism program not found at " << wasm
            << "; build it first: cmake --preset wasm && cmake --build --preset wasm"
-           << " (or set SLM_WASM_DETERMINISM to its path)";
+           << " (or set " << env_name << " to its path)";
   }
   std::string out;
-  const std::string cmd = "node --no-warnings " + test::SourceDir() + "/tests/wasm/run.mjs " +
-                          wasm + " " + test::ModelsDir();
+  const std::string cmd = "node --no-warnings " + node_flags + " " + test::SourceDir() +
+                          "/tests/wasm/run.mjs " + wasm + " " + test::ModelsDir();
   ASSERT_EQ(test::RunCommand(cmd, &out, true), 0) << cmd << "\n" << out;
   std::istringstream in(out);
   std::string model, format, table, digest;
   const std::map<std::string, std::string> native = ScalarDigests();
   const std::map<std::string, std::string> native_ids = ScalarSamplingIds();
-  std::map<std::string, int> seen, seen_sampling;
+  std::map<std::string, int> seen, seen_sampling, seen_tiles;
   while (in >> model >> format >> table >> digest) {
     if (model == "sampling") {  // "sampling <case>@<format> <table> <ids>"
       ASSERT_TRUE(native_ids.count(format)) << "unexpected sampling case " << format;
@@ -186,15 +192,42 @@ TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
       ++seen_sampling[table];
       continue;
     }
+    if (model == "tiles") {  // "tiles <format> <table> <ok>/<n>": matmuls vs scalar
+      const size_t slash = digest.find('/');
+      ASSERT_NE(slash, std::string::npos) << digest;
+      EXPECT_EQ(digest.substr(0, slash), digest.substr(slash + 1))
+          << "tiles " << format << " " << table << " (wasm): shapes bit-identical / shapes";
+      EXPECT_GT(std::atoi(digest.c_str() + slash + 1), 0) << digest;
+      ++seen_tiles[table];
+      continue;
+    }
     const std::string name = model + " " + format;
     ASSERT_TRUE(native.count(name)) << "unexpected case " << name;
     EXPECT_EQ(digest, native.at(name)) << name << " " << table << " (wasm) differs";
     ++seen[table];
   }
-  EXPECT_EQ(seen["simd128"], static_cast<int>(native.size())) << out;
-  EXPECT_EQ(seen["scalar"], static_cast<int>(native.size())) << out;
-  EXPECT_EQ(seen_sampling["simd128"], static_cast<int>(native_ids.size())) << out;
-  EXPECT_EQ(seen_sampling["scalar"], static_cast<int>(native_ids.size())) << out;
+  for (const std::string& t : tables) {
+    EXPECT_EQ(seen[t], static_cast<int>(native.size())) << t << "\n" << out;
+    EXPECT_EQ(seen_sampling[t], static_cast<int>(native_ids.size())) << t << "\n" << out;
+    EXPECT_EQ(seen_tiles[t], 4) << t << " (q8_0, q4_0, q4_k, q6_k)\n" << out;
+  }
+  EXPECT_EQ(seen.size(), tables.size()) << "tables in the wasm output\n" << out;
+}
+
+// slm.wasm's tables (simd128, scalar) under node:wasi.
+TEST(Determinism, WasmSimd128AndScalarMatchNativeScalar) {
+  CheckWasmProgram("SLM_WASM_DETERMINISM",
+                   test::SourceDir() + "/build/wasm/src/slm_determinism_wasm.wasm", "",
+                   {"scalar", "simd128"});
+}
+
+// slm-relaxed.wasm's tables (simd128r: relaxed-SIMD q8_0/q4_0 products, plus
+// simd128 and scalar) under node:wasi with relaxed SIMD enabled (Node 20 has
+// it behind a flag; the i16x8 relaxed dot it runs is the one the kernels use).
+TEST(Determinism, WasmRelaxedSimdMatchesNativeScalar) {
+  CheckWasmProgram("SLM_WASM_DETERMINISM_RELAXED",
+                   test::SourceDir() + "/build/wasm/src/slm_determinism_wasm_relaxed.wasm",
+                   "--experimental-wasm-relaxed-simd", {"scalar", "simd128", "simd128r"});
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // determinism_cases.h and each kernel table of this build (scalar, simd128),
 // prints "<model> <format> <table> <sha256 of the logits bits>", then for
 // each sampling case of sampling_cases.h, weight format and table
-// "sampling <case>@<format> <table> <id,id,...>". Run by tests/wasm/run.mjs under
+// "sampling <case>@<format> <table> <id,id,...>", and first, per quantized
+// format and table, "tiles <format> <table> <ok>/<n>" (tile_cases.h: matmuls
+// on random bytes vs the scalar table). Run by tests/wasm/run.mjs under
 // node:wasi with the models directory preopened as /models;
 // tests/unit/determinism_test.cc compares the digests with the native scalar
 // run and the ids with the native ones.
@@ -11,6 +13,7 @@
 #include "determinism_cases.h"
 #include "import/llama2c.h"
 #include "sampling_cases.h"
+#include "tile_cases.h"
 
 using namespace slm;
 
@@ -59,9 +62,24 @@ int RunSampling(const ModelConfig& c, const std::vector<TensorData>& base) {
   return 0;
 }
 
+// Kernel level: each quantized matmul of each table against scalar on random
+// bytes and odd shapes (tile_cases.h): "tiles <format> <table> <ok>/<n>".
+void RunTiles() {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
+    for (int i = 0; i < n_tables; ++i) {
+      int ok = 0, n = 0;
+      tiles::CheckFormat(*tables[i], t, &ok, &n);
+      std::printf("tiles %s %s %d/%d\n", DTypeName(t), tables[i]->name, ok, n);
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
+  RunTiles();
   auto b = ImportLlama2c("/models/stories260K.bin", "");
   if (!b.ok()) {
     std::fprintf(stderr, "%s\n", b.status().ToString().c_str());

@@ -83,8 +83,52 @@ inline float F16(const uint8_t* p) {
 
 inline v128_t Load(const void* p) { return wasm_v128_load(p); }
 
-inline void AddScaled(Acc8* acc, float s, v128_t p_lo, v128_t p_hi) {
-  const v128_t vs = wasm_f32x4_splat(s);
+// The f16 scales of 4 blocks (at p[i]) as f32x4, exactly quant::Fp16ToF32:
+// exponent and mantissa moved to f32 position and multiplied by 2^112 (exact
+// for normal and subnormal halves: wasm floats keep subnormals), inf/NaN
+// (exponent 31) get the f32 all-ones exponent with the mantissa kept, then
+// the sign.
+inline v128_t F16x4(const uint8_t* const p[4]) {
+  v128_t h = wasm_i32x4_splat(0);
+  h = wasm_v128_load16_lane(p[0], h, 0);
+  h = wasm_v128_load16_lane(p[1], h, 2);
+  h = wasm_v128_load16_lane(p[2], h, 4);
+  h = wasm_v128_load16_lane(p[3], h, 6);
+  const v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+  v128_t f = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+  const v128_t exp_mask = wasm_i32x4_splat(0x7c00);
+  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, exp_mask), exp_mask);
+  f = wasm_v128_or(f, wasm_v128_and(special, wasm_i32x4_splat(0x7f800000)));
+  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+}
+
+// The f16 scales of R blocks (one per row), as F16x4 for R = 4.
+template <int R>
+struct RowScales {
+  v128_t v;
+  float f[R];
+  explicit RowScales(const uint8_t* const blk[R]) {
+    if constexpr (R == 4) {
+      v = F16x4(blk);
+    } else {
+      for (int i = 0; i < R; ++i) f[i] = F16(blk[i]);
+    }
+  }
+  // vs[i] = splat(F16(blk[i]) * ad): one rounded product, as in kernels.h.
+  void Splats(float ad, v128_t vs[R]) const {
+    if constexpr (R == 4) {
+      const v128_t s = wasm_f32x4_mul(v, wasm_f32x4_splat(ad));
+      vs[0] = wasm_i32x4_shuffle(s, s, 0, 0, 0, 0);
+      vs[1] = wasm_i32x4_shuffle(s, s, 1, 1, 1, 1);
+      vs[2] = wasm_i32x4_shuffle(s, s, 2, 2, 2, 2);
+      vs[3] = wasm_i32x4_shuffle(s, s, 3, 3, 3, 3);
+    } else {
+      for (int i = 0; i < R; ++i) vs[i] = wasm_f32x4_splat(f[i] * ad);
+    }
+  }
+};
+
+inline void AddScaled(Acc8* acc, v128_t vs, v128_t p_lo, v128_t p_hi) {
   acc->lo = wasm_f32x4_add(acc->lo, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_lo)));
   acc->hi = wasm_f32x4_add(acc->hi, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_hi)));
 }
@@ -144,21 +188,23 @@ void TileQ8_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, c
   }
   for (int32_t b = 0; b < nb; ++b) {
     v128_t c0[R], c1[R];
-    float wd[R];
+    const uint8_t* blk[R];
     for (int i = 0; i < R; ++i) {
-      const uint8_t* blk = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ8_0)};
-      c0[i] = Load(blk + 2);
-      c1[i] = Load(blk + 18);
-      wd[i] = F16(blk);
+      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ8_0)};
+      c0[i] = Load(blk[i] + 2);
+      c1[i] = Load(blk[i] + 18);
     }
+    const RowScales<R> wd(blk);
     for (int j = 0; j < T; ++j) {
       const AuxQ8& a = g_aux_q8[j][b];
       float ad;
       std::memcpy(&ad, Act(x, x_stride, t0 + j, b), 4);
+      v128_t vs[R];
+      wd.Splats(ad, vs);
       for (int i = 0; i < R; ++i) {
         const v128_t p0 = Dot4(wasm_v128_xor(c0[i], a.sgn[0]), a.abs[0], a.c[0]);
         const v128_t p1 = Dot4(wasm_v128_xor(c1[i], a.sgn[1]), a.abs[1], a.c[1]);
-        AddScaled(&acc[i][j], wd[i] * ad, p0, p1);
+        AddScaled(&acc[i][j], vs[i], p0, p1);
       }
     }
   }
@@ -177,24 +223,26 @@ void TileQ4_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, c
   const v128_t m4 = wasm_i8x16_splat(0x0F);
   for (int32_t b = 0; b < nb; ++b) {
     v128_t n0[R], n1[R];
-    float wd[R];
+    const uint8_t* blk[R];
     for (int i = 0; i < R; ++i) {
-      const uint8_t* blk = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ4_0)};
-      const v128_t q = Load(blk + 2);
+      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ4_0)};
+      const v128_t q = Load(blk[i] + 2);
       n0[i] = wasm_v128_and(q, m4);
       n1[i] = wasm_u8x16_shr(q, 4);
-      wd[i] = F16(blk);
     }
+    const RowScales<R> wd(blk);
     for (int j = 0; j < T; ++j) {
       const AuxQ4& aux = g_aux_q4[j][b];
       const uint8_t* a = Act(x, x_stride, t0 + j, b);
       float ad;
       std::memcpy(&ad, a, 4);
+      v128_t vs[R];
+      wd.Splats(ad, vs);
       const v128_t a0 = Load(a + 4), a1 = Load(a + 20);
       for (int i = 0; i < R; ++i) {
         const v128_t p0 = Dot4(a0, n0[i], aux.c[0]);
         const v128_t p1 = Dot4(a1, n1[i], aux.c[1]);
-        AddScaled(&acc[i][j], wd[i] * ad, p0, p1);
+        AddScaled(&acc[i][j], vs[i], p0, p1);
       }
     }
   }

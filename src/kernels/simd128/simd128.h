@@ -1,7 +1,7 @@
 // Declarations of the wasm SIMD128 kernels (namespace slm::kernels::simd128),
 // the same names and signatures as kernels/scalar/scalar.h. Built only for
 // wasm32-wasi (the whole module targets SIMD128). Kernels the table takes from
-// the scalar twin unchanged (rmsnorm, rope, softmax, swiglu, add, attention,
+// the scalar twin unchanged (rmsnorm, rope, softmax, swiglu, add,
 // activation quantizers, f16/bf16 rows: there is no f16 conversion
 // instruction) are not redeclared here.
 #pragma once
@@ -13,6 +13,10 @@
 namespace slm::kernels::simd128 {
 
 float Dot(const float* a, const float* b, int32_t n);
+// elementwise.cc: scalar's attention with the V sum in f32x4 (same bits).
+void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
+               int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
+               int32_t n_kv_heads, int32_t head_dim);
 void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in);
 
 void MatMulF32(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,

@@ -17,7 +17,7 @@ const KernelTable& Simd128Kernels() {
                                      s::Softmax,
                                      s::SwiGlu,
                                      s::Add,
-                                     s::Attention,
+                                     v::Attention,
                                      s::QuantizeQ8x32,
                                      s::QuantizeQ8x256,
                                      {v::MatMulF32, s::MatMulF16, s::MatMulBF16, v::MatMulQ8_0,
