@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   for (DType t : types) {
     WeightFormat f;
     WeightFormatOf(t, &f);
-    for (auto [rows, in, n_tok] : {std::tuple{2048, 768, 1}, {768, 2048, 1}, {1024, 768, 32}}) {
+    for (auto [rows, in, n_tok] :
+         {std::tuple{2048, 768, 1}, {768, 2048, 1}, {1024, 768, 32}, {131072, 768, 1}}) {
       const Case c = Make(t, rows, in, n_tok, false, 1);
       std::vector<float> got(rows * n_tok);
       std::vector<double> times[4];
