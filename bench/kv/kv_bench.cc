@@ -34,9 +34,18 @@ double Since(Clock::time_point t0) {
 // the neighbours; CPU time (all threads) is the steadier figure.
 double Cpu() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+// Greedy pick, ties to the lowest id. The best value stays in a register: reloading
+// l[best] each step made a 32000-way argmax cost ~0.13 ms per token, a fifth of a
+// batched stories15M step, in both the sequential and the batched loop.
 int32_t Argmax(std::span<const float> l) {
   int32_t best = 0;
-  for (size_t i = 1; i < l.size(); ++i) best = l[i] > l[best] ? static_cast<int32_t>(i) : best;
+  float v = l[0];
+  for (size_t i = 1; i < l.size(); ++i) {
+    if (l[i] > v) {
+      v = l[i];
+      best = static_cast<int32_t>(i);
+    }
+  }
   return best;
 }
 
