@@ -349,9 +349,17 @@ inline __m256i ScalesMinsK4(const uint8_t* scales) {
 // then vpdpwssd with the sub-block scale (int16) adds pairs of pairs times
 // sc[c] into int32 lane l: L[l] of kernels.h. Mins: lanes 0 and 4 of a
 // __m256 per (pair, token) hold the two rows' running `mins`.
+// With `pre` (T == 8 only; MinsInputs of this tile's 8 tokens) the mins of
+// each row pair run 16 (token, row) lanes wide: lane 2j + h holds row h's
+// `mins` for token j, M comes from 4 vpdpwssd of the tokens' bsums pairs by
+// the rows' mins pairs, and the float step is one zmm mul, mul, add per pair
+// and super-block instead of 8 ymm ones: the same products and sums per lane.
 template <int P, int T>
 void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, const __m512i* pre = nullptr) {
+  const bool wide = T == 8 && pre != nullptr;
+  __m512 mins16[P];
+  for (int i = 0; i < P; ++i) mins16[i] = _mm512_setzero_ps();
   __m512 acc[P][T];
   __m256 mins[P][T];
   for (int i = 0; i < P; ++i) {
@@ -428,6 +436,27 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
         }
       }
     }
+    if (wide) {
+      const __m512i* pb = pre + 5 * b;  // bsums pairs k = 0..3, then d per (token, row)
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        const __m512i mw5 = _mm512_castsi256_si512(mw[i]);
+        __m512i m = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {  // dword k of row 0's mins, dword 4 + k of row 1's
+          const __m512i idx = _mm512_set_epi32(4 + k, k, 4 + k, k, 4 + k, k, 4 + k, k, 4 + k, k,
+                                               4 + k, k, 4 + k, k, 4 + k, k);
+          m = _mm512_dpwssd_epi32(m, pb[k], _mm512_permutexvar_epi32(idx, mw5));
+        }
+        // [dmin0, dmin1] x 8 from dmin[i] = [dmin0 x 4 | dmin1 x 4].
+        const __m512 dm =
+            _mm512_permutexvar_ps(_mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0),
+                                  _mm512_castps256_ps512(dmin[i]));
+        mins16[i] = _mm512_add_ps(
+            mins16[i],
+            _mm512_mul_ps(_mm512_mul_ps(dm, _mm512_castsi512_ps(pb[4])), _mm512_cvtepi32_ps(m)));
+      }
+    }
 #pragma GCC unroll 8
     for (int j = 0; j < T; ++j) {
       const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
@@ -440,6 +469,7 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       for (int i = 0; i < P; ++i) {
         acc[i][j] = _mm512_add_ps(
             acc[i][j], _mm512_mul_ps(_mm512_mul_ps(dd[i], adv), _mm512_cvtepi32_ps(lanes[i][j])));
+        if (wide) continue;
         // M of row 0 in lane 0, of row 1 in lane 4 (exact int32 sums).
         __m256i m = _mm256_madd_epi16(mw[i], bs);
         m = _mm256_add_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -450,8 +480,12 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       }
     }
   }
-  float sub[P * T][2];
+  alignas(64) float sub[P * T][2];
   for (int i = 0; i < P; ++i) {
+    if (wide) {  // lane 2j + h = sub[i * 8 + j][h]
+      _mm512_store_ps(&sub[i * T][0], mins16[i]);
+      continue;
+    }
     for (int j = 0; j < T; ++j) {
       float m[8];
       _mm256_storeu_ps(m, mins[i][j]);
@@ -460,6 +494,25 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     }
   }
   StoreTile<P, T>(y, y_stride, r, t, &acc[0][0], &sub[0][0]);
+}
+
+// TileQ4K's `pre` for tokens t .. t + 7: per super-block b, 5 zmm: k = 0..3
+// with dword k of token j's bsums (int16 pair 2k, 2k + 1) in lanes 2j, 2j + 1,
+// then token j's act.d in lanes 2j, 2j + 1.
+constexpr int32_t kMaxMinsBlocks = 64;  // in <= 16384
+inline void MinsInputs(__m512i* pre, const uint8_t* x, int64_t x_stride, int32_t nsb, int32_t t) {
+  for (int32_t b = 0; b < nsb; ++b) {
+    alignas(64) uint32_t v[5][16];
+    for (int j = 0; j < 8; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      for (int k = 0; k < 5; ++k) {
+        uint32_t u;
+        std::memcpy(&u, k < 4 ? a + 4 + 4 * k : a, 4);
+        v[k][2 * j] = v[k][2 * j + 1] = u;
+      }
+    }
+    for (int k = 0; k < 5; ++k) pre[5 * b + k] = _mm512_load_si512(v[k]);
+  }
 }
 
 // Decode uses 4 row pairs (the lab's best from DRAM), prefill P x T.
@@ -472,10 +525,20 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
     for (; r + 8 <= r1; r += 8) TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
     for (; r + 2 <= r1; r += 2) TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
+    // Mins inputs of up to 4 full 8-token groups (n_tok <= 32 covers every
+    // Session batch), else the narrow mins.
+    const int32_t nsb = in / 256, groups = T == 8 ? n_tok / 8 : 0;
+    const bool wide = groups >= 1 && groups <= 4 && nsb <= kMaxMinsBlocks;
+    alignas(64) __m512i pre[4 * 5 * kMaxMinsBlocks];  // 80 KiB
+    if (wide) {
+      for (int32_t g = 0; g < groups; ++g) MinsInputs(pre + g * 5 * nsb, x, x_stride, nsb, 8 * g);
+    }
     for (; r + 2 * P <= r1; r += 2 * P) {
       int32_t t = 0;
-      for (; t + T <= n_tok; t += T)
-        TileQ4K<P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t + T <= n_tok; t += T) {
+        TileQ4K<P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t,
+                      wide ? pre + (t / 8) * 5 * nsb : nullptr);
+      }
       for (; t < n_tok; ++t) TileQ4K<P, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
     }
     for (; r + 2 <= r1; r += 2) {
