@@ -6,7 +6,7 @@
 // prefill (32 tokens) shapes, in = 768 and 2048.
 // Build (see bench/kernels/build.sh) against a wasm libslm.a / libslm_relaxed.a
 // and run under node:wasi:
-//   node [--experimental-wasm-relaxed-simd] tests/wasm/run.mjs wasm_lab.wasm /tmp [--time]
+//   node [--experimental-wasm-relaxed-simd] tests/wasm/run.mjs wasm_lab.wasm /tmp [--time [FORMAT]]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!time) return bad == 0 ? 0 : 1;
-  // Timing: every table but scalar, interleaved rounds, median.
+  // Timing: every table but scalar, interleaved rounds, median (argv[2]:
+  // only this format, e.g. q8_0).
   for (DType t : types) {
+    if (argc > 2 && std::string(argv[2]) != DTypeName(t)) continue;
     WeightFormat f;
     WeightFormatOf(t, &f);
     for (auto [rows, in, n_tok] :
