@@ -12,9 +12,10 @@
 // (plain SIMD128) then adds pairs of pairs, so lane l is exactly
 // sum_{i<4} a[4l+i] * b[4l+i], kernels.h's p[l]; Dot4 adds a correction c.
 // (The fused i32x4.relaxed_dot_i8x16_i7x16_add_s has the same semantics, but
-// Node 20's V8 11.3 returns 2 * dot without c for it: measured here, so it is
-// not used; on x86 without VNNI V8 lowers both forms to pmaddubsw + pmaddwd
-// + paddd anyway.) Every call below keeps b in 0..127:
+// Node 20's V8 11.3, which runs the determinism test, returns 2 * dot without
+// c for it: measured here, so it is not used. What it would save in Chromium,
+// e.g. with a VNNI lowering, is not measured.) Every call below keeps b in
+// 0..127:
 //   q4_0: a = activation code, b = raw nibble n (0..15); w = n - 8, so
 //         p = dot(a, n) - 8 * sum4(a): c = -8 * sum4(a), precomputed per token.
 //   q8_0: b = |a| (activation codes are -127..127, kernels.h), a' = w ^ s with
