@@ -357,14 +357,26 @@ async function resolveSource(source, name) {
   throw new SlmError(Status.INVALID_ARGUMENT, 'openPackage: expected a File, Response, URL, Uint8Array or {stream, size}');
 }
 
+// The chunks of a ReadableStream. A byte stream (a fetch body; Blob.stream()
+// in browsers) is read with a BYOB reader into one reused 1 MiB buffer:
+// openPackage copies each chunk into wasm memory before the next read, so no
+// chunk is left for the GC. With the default reader the dead chunks piled up
+// to the whole package size while the worker hashed (bench/web/RESULTS.md).
 async function* iterate(readable) {
-  const reader = readable.getReader();
+  let reader, buf = null;
+  try {
+    reader = readable.getReader({ mode: 'byob' });
+    buf = new ArrayBuffer(1 << 20);
+  } catch {
+    reader = readable.getReader();  // not a byte stream
+  }
   let ended = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = buf ? await reader.read(new Uint8Array(buf)) : await reader.read();
       if (done) { ended = true; return; }
       yield value;
+      if (buf) buf = value.buffer;  // detached by read(); handed back for the next one
     }
   } finally {
     // Left early (a refused header, an error): stop the download too.
