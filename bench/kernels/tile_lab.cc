@@ -1,5 +1,5 @@
 // Lab for the AVX-512 q8_0 / q4_0 prefill and batch tiles (src/kernels/avx512/matmul.cc):
-// the table entry ("now", MatMulQI 3 x 8 since run 4) against the previous tile ("old 2x8",
+// the table entry ("now", MatMulQI 2 x 8 since run 4) against the previous tile ("old 2x8",
 // MatMulQ: start values and one Reduce8 per output inside every tile) and other shapes of
 // the MatMulQI tile, which
 //   (a) computes the activation-only start value -k * (a[4l] + .. + a[4l+3]) once per
@@ -82,14 +82,14 @@ int main(int argc, char** argv) {
       {DType::kQ8_0,
        {{"now", kernels::avx512::MatMulQ8_0},
         {"old 2x8", kernels::avx512::MatMulQ<kernels::avx512::UnpackQ8_0, 2, 8>},
-        V(UnpackQ8_0, 2, 8),
+        V(UnpackQ8_0, 3, 8),
         V(UnpackQ8_0, 1, 8),
         V(UnpackQ8_0, 4, 4),
         V(UnpackQ8_0, 2, 4)}},
       {DType::kQ4_0,
        {{"now", kernels::avx512::MatMulQ4_0},
         {"old 2x8", kernels::avx512::MatMulQ<kernels::avx512::UnpackQ4_0, 2, 8>},
-        V(UnpackQ4_0, 2, 8),
+        V(UnpackQ4_0, 3, 8),
         V(UnpackQ4_0, 1, 8),
         V(UnpackQ4_0, 4, 4),
         V(UnpackQ4_0, 2, 4)}},

@@ -19,14 +19,16 @@
 // measured q8_0 1.8x, q4_0 1.95x, q4_k 3.1x the AVX2 2 x 4 / 1 x 1 kernels on
 // 2048 x 768 x 32 tokens, ahead of 2x4, 2x6, 3x4, 4x3, 4x4); an odd last row
 // goes to the AVX2 kernel (same bits). Tiling never changes a result.
-// q8_0 / q4_0 with n_tok > 1 (prefill, DecodeBatch) use MatMulQI, 3 x 8: the
+// q8_0 / q4_0 with n_tok > 1 (prefill, DecodeBatch) use MatMulQI, 2 x 8: the
 // start values -k * (a[4l] + .. + a[4l+3]) depend on the activations only, so
 // they are computed once per (token, block) into a stack buffer (T x in/32
-// zmm, at most 128 KiB) instead of once per row tile, and each tile's 24
+// ymm, at most 64 KiB, broadcast to both halves by a load-only
+// vbroadcasti64x4) instead of once per row tile, and each tile's 16
 // accumulators are reduced 8 at a time (Reduce8x16: the same Reduce8 tree,
 // lane-parallel, 21 shuffles/adds per 16 outputs instead of ~7 ops per
-// output). bench/kernels/tile_lab.cc: 1.05-1.25x the 2 x 8 tile on full
-// tiles, 1.4-1.5x on a 13-token tail.
+// output). bench/kernels/tile_lab.cc: 1.1-1.4x the previous 2 x 8 tile on
+// full tiles, 1.4-1.6x on a 13-token tail; 3 x 8 was ahead with 64-byte
+// start values, 2 x 8 (no spills) since they are 32 bytes.
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and then warn
 // (-Wuninitialized) inside the header once inlined; the values are fully
 // written, so silence the header only.
@@ -230,25 +232,25 @@ void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int
 
 constexpr int32_t kMaxInitBlocks = 256;  // in <= 8192 for the buffered path
 
-// init[j * nb + b] = -k * (a[4l] + .. + a[4l+3]) in lanes l and 8 + l, token t + j, block b.
+// init[j * nb + b] = -k * (a[4l] + .. + a[4l+3]) in lane l, token t + j, block b
+// (8 lanes; the tile broadcasts them to both halves with a load-only vbroadcasti64x4).
 template <typename Unpack>
-void StartValues(__m512i* init, const uint8_t* x, int64_t x_stride, int32_t nb, int32_t t,
+void StartValues(__m256i* init, const uint8_t* x, int64_t x_stride, int32_t nb, int32_t t,
                  int32_t nt) {
-  const __m512i offset = _mm512_set1_epi8(Unpack::kOffset);
+  const __m256i offset = _mm256_set1_epi8(Unpack::kOffset);
   for (int32_t j = 0; j < nt; ++j) {
     const uint8_t* a = x + (t + j) * x_stride + 4;
     for (int32_t b = 0; b < nb; ++b, a += sizeof(ActQ8x32)) {
-      const __m512i aq =
-          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
-      init[j * nb + b] = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                          _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, aq));
+      const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+      init[j * nb + b] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                          _mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, aq));
     }
   }
 }
 
 template <typename Unpack, int P, int T>
 void TileQ8I(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t, const __m512i* init) {
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, const __m256i* init) {
   const int32_t nb = in / 32;
   __m512 acc[P * T];
   for (int k = 0; k < P * T; ++k) acc[k] = _mm512_setzero_ps();
@@ -270,7 +272,7 @@ void TileQ8I(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       float ad;
       std::memcpy(&ad, a, 4);
       const __m512 adv = _mm512_set1_ps(ad);
-      const __m512i ini = init[j * nb + b];
+      const __m512i ini = _mm512_broadcast_i64x4(_mm256_load_si256(init + j * nb + b));
 #pragma GCC unroll 8
       for (int i = 0; i < P; ++i) {
         const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ini, wq[i], aq));
@@ -283,7 +285,7 @@ void TileQ8I(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
 
 template <typename Unpack, int P, int T>
 void TilesI(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-            int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t t, const __m512i* init,
+            int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t t, const __m256i* init,
             int32_t* r_end) {
   int32_t r = r0;
   for (; r + 2 * P <= r1; r += 2 * P)
@@ -303,7 +305,7 @@ requires(T >= 1 && T <= 8) void MatMulQI(float* y, int64_t y_stride, const uint8
     return;
   }
   const int64_t row_bytes = int64_t{nb} * Unpack::kBlockBytes;
-  alignas(64) __m512i init[T * kMaxInitBlocks];
+  alignas(64) __m256i init[T * kMaxInitBlocks];  // 64 KiB
   int32_t r_end = r0;
   for (int32_t t = 0; t < n_tok; t += T) {
     const int32_t nt = n_tok - t < T ? n_tok - t : T;
@@ -499,7 +501,7 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
 // TileQ4K's `pre` for tokens t .. t + 7: per super-block b, 5 zmm: k = 0..3
 // with dword k of token j's bsums (int16 pair 2k, 2k + 1) in lanes 2j, 2j + 1,
 // then token j's act.d in lanes 2j, 2j + 1.
-constexpr int32_t kMaxMinsBlocks = 64;  // in <= 16384
+constexpr int32_t kMaxMinsBlocks = 32;  // in <= 8192
 inline void MinsInputs(__m512i* pre, const uint8_t* x, int64_t x_stride, int32_t nsb, int32_t t) {
   for (int32_t b = 0; b < nsb; ++b) {
     alignas(64) uint32_t v[5][16];
@@ -529,7 +531,7 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
     // Session batch), else the narrow mins.
     const int32_t nsb = in / 256, groups = T == 8 ? n_tok / 8 : 0;
     const bool wide = groups >= 1 && groups <= 4 && nsb <= kMaxMinsBlocks;
-    alignas(64) __m512i pre[4 * 5 * kMaxMinsBlocks];  // 80 KiB
+    alignas(64) __m512i pre[4 * 5 * kMaxMinsBlocks];  // 40 KiB
     if (wide) {
       for (int32_t g = 0; g < groups; ++g) MinsInputs(pre + g * 5 * nsb, x, x_stride, nsb, 8 * g);
     }
@@ -699,12 +701,12 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 
 void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  MatMulQI<UnpackQ8_0, 3, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+  MatMulQI<UnpackQ8_0, 2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
 }
 
 void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  MatMulQI<UnpackQ4_0, 3, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+  MatMulQI<UnpackQ4_0, 2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
 }
 
 }  // namespace slm::kernels::avx512
