@@ -271,9 +271,65 @@ void Decode(float* y, int64_t, const uint8_t* w, const uint8_t* x, int64_t, int3
   g_sink = g_sink + sink;
 }
 
+// q4_0 decode as relaxed.cc's 4 x 1 tile (b = raw nibble, c = -8 * sum4(a)),
+// rows adjacent (step 1) or one from each quarter (kQuarters).
+struct AuxQ4 {
+  v128_t c[2];
+};
+AuxQ4 g_aux4[1024];
+
+template <bool kQuarters>
+void DecodeQ4(float* y, int64_t, const uint8_t* w, const uint8_t* x, int64_t, int32_t in,
+              int32_t r0, int32_t r1, int32_t) {
+  const int32_t nb = in / 32;
+  const int64_t row_bytes = int64_t{nb} * 18;
+  for (int32_t b = 0; b < nb; ++b) {
+    for (int h = 0; h < 2; ++h) {
+      const v128_t v = wasm_v128_load(x + b * 36 + 4 + 16 * h);
+      g_aux4[b].c[h] = wasm_i32x4_neg(
+          wasm_i32x4_shl(wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_extadd_pairwise_i8x16(v)), 3));
+    }
+  }
+  const v128_t m4 = wasm_i8x16_splat(0x0F);
+  auto tile = [&](int32_t r, int32_t step, int R) {
+    Acc8 acc[4];
+    for (int i = 0; i < 4; ++i) acc[i] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)};
+    for (int32_t b = 0; b < nb; ++b) {
+      const uint8_t* a = x + b * 36;
+      float ad;
+      std::memcpy(&ad, a, 4);
+      const v128_t a0 = wasm_v128_load(a + 4), a1 = wasm_v128_load(a + 20);
+      for (int i = 0; i < R; ++i) {
+        const uint8_t* blk = w + (r + i * step) * row_bytes + b * int64_t{18};
+        uint16_t h;
+        std::memcpy(&h, blk, 2);
+        const v128_t vs = wasm_f32x4_splat(quant::Fp16ToF32(h) * ad);
+        const v128_t q = wasm_v128_load(blk + 2);
+        const v128_t p0 = Dot4(a0, wasm_v128_and(q, m4), g_aux4[b].c[0]);
+        const v128_t p1 = Dot4(a1, wasm_u8x16_shr(q, 4), g_aux4[b].c[1]);
+        acc[i].lo = wasm_f32x4_add(acc[i].lo, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p0)));
+        acc[i].hi = wasm_f32x4_add(acc[i].hi, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p1)));
+      }
+    }
+    for (int i = 0; i < R; ++i) y[r + i * step] = Reduce8(acc[i]);
+  };
+  int32_t r = r0;
+  if constexpr (kQuarters) {
+    const int32_t q = (r1 - r0) / 4;
+    for (int32_t j = 0; j < q; ++j) tile(r0 + j, q, 4);
+    r = r0 + 4 * q;
+  }
+  for (; r + 4 <= r1; r += 4) tile(r, 1, 4);
+  for (; r < r1; ++r) tile(r, 1, 1);
+}
+
 struct Variant {
   const char* name;
   MatMulFn fn;
+};
+const Variant kVariantsQ4[] = {
+    {"q4 adjacent", DecodeQ4<false>},
+    {"q4 quarters", DecodeQ4<true>},
 };
 const Variant kVariants[] = {
     {"r4 burst20K", Decode<4, 20480, false>},
@@ -291,14 +347,18 @@ const Variant kVariants[] = {
 // --decode: the variants above checked against scalar bit for bit, then timed
 // on s110m-like shapes (rows x in: 2048 x 768, 768 x 2048, 32000 x 768), each
 // call on the next window of a ~100 MB buffer so its weights come from DRAM.
-int DecodeLab(const KernelTable& scalar, const KernelTable& relaxed) {
+int DecodeLab(const KernelTable& scalar, const KernelTable& relaxed, DType t,
+              const lab::Variant* variants, int n_variants) {
+  WeightFormat f;
+  WeightFormatOf(t, &f);
+  const int32_t block_bytes = t == DType::kQ8_0 ? 34 : 18;
   int bad = 0;
   for (bool random : {false, true}) {
     for (auto [rows, in] : {std::pair{37, 768}, {64, 2048}}) {
-      const Case c = Make(DType::kQ8_0, rows, in, 1, random, 7);
-      for (const lab::Variant& v : lab::kVariants) {
-        if (!tiles::Same(v.fn, scalar.matmul[static_cast<int>(WeightFormat::kQ8_0)], c, rows, in,
-                         1)) {
+      const Case c = Make(t, rows, in, 1, random, 7);
+      for (int k = 0; k < n_variants; ++k) {
+        const lab::Variant& v = variants[k];
+        if (!tiles::Same(v.fn, scalar.matmul[static_cast<int>(f)], c, rows, in, 1)) {
           std::printf("%s: NOT bit-identical (rows %d in %d random %d)\n", v.name, rows, in,
                       random);
           ++bad;
@@ -307,19 +367,19 @@ int DecodeLab(const KernelTable& scalar, const KernelTable& relaxed) {
     }
   }
   std::printf("decode variants checked against scalar: %d bad\n", bad);
-  const MatMulFn cur = relaxed.matmul[static_cast<int>(WeightFormat::kQ8_0)];
-  constexpr int kN = sizeof(lab::kVariants) / sizeof(lab::kVariants[0]);
+  const MatMulFn cur = relaxed.matmul[static_cast<int>(f)];
+  const int kN = n_variants;
   // 256 x 768 (209 KB, one window): the same kernels from cache, their compute alone.
   for (auto [rows, in] : {std::pair{256, 768}, {2048, 768}, {768, 2048}, {32000, 768}}) {
-    const int32_t big = static_cast<int32_t>(int64_t{100} << 20) / (in / 32 * 34);
+    const int32_t big = static_cast<int32_t>(int64_t{100} << 20) / (in / 32 * block_bytes);
     const int32_t windows = rows == 256 ? 1 : big / rows;
-    const Case c = Make(DType::kQ8_0, windows * rows, in, 1, false, 3);
+    const Case c = Make(t, windows * rows, in, 1, false, 3);
     std::vector<float> y(windows * rows);
-    std::vector<double> times[kN + 1];
+    std::vector<std::vector<double>> times(kN + 1);
     int win = 0;
     for (int round = 0; round < 7; ++round) {
       for (int k = 0; k <= kN; ++k) {
-        const MatMulFn fn = k == kN ? cur : lab::kVariants[k].fn;
+        const MatMulFn fn = k == kN ? cur : variants[k].fn;
         const auto t0 = std::chrono::steady_clock::now();
         int reps = 0;
         double s = 0;
@@ -332,11 +392,12 @@ int DecodeLab(const KernelTable& scalar, const KernelTable& relaxed) {
         times[k].push_back(s / reps);
       }
     }
-    std::printf("q8_0 decode rows %5d in %5d (GB/s of weights, median of 7):\n", rows, in);
+    std::printf("%s decode rows %5d in %5d (GB/s of weights, median of 7):\n", DTypeName(t), rows,
+                in);
     for (int k = 0; k <= kN; ++k) {
       std::sort(times[k].begin(), times[k].end());
-      std::printf("  %-14s %8.1f us %5.2f GB/s\n", k == kN ? "simd128r" : lab::kVariants[k].name,
-                  times[k][3] * 1e6, rows * (in / 32 * 34.0) / times[k][3] / 1e9);
+      std::printf("  %-14s %8.1f us %5.2f GB/s\n", k == kN ? "simd128r" : variants[k].name,
+                  times[k][3] * 1e6, rows * (in / 32.0 * block_bytes) / times[k][3] / 1e9);
     }
   }
   return bad;
@@ -349,7 +410,14 @@ int main(int argc, char** argv) {
   const int n_tables = AvailableKernelTables(tables, 4);
 #if defined(__wasm_relaxed_simd__)
   if (argc > 1 && std::string(argv[1]) == "--decode") {
-    return DecodeLab(*FindKernels("scalar"), *FindKernels("simd128r")) == 0 ? 0 : 1;
+    // --decode [q4_0]: the q8_0 variants, or the q4_0 ones.
+    const bool q4 = argc > 2 && std::string(argv[2]) == "q4_0";
+    const int bad =
+        q4 ? DecodeLab(*FindKernels("scalar"), *FindKernels("simd128r"), DType::kQ4_0,
+                       lab::kVariantsQ4, 2)
+           : DecodeLab(*FindKernels("scalar"), *FindKernels("simd128r"), DType::kQ8_0,
+                       lab::kVariants, sizeof(lab::kVariants) / sizeof(lab::kVariants[0]));
+    return bad == 0 ? 0 : 1;
   }
 #endif
   int bad = 0;

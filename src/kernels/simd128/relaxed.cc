@@ -29,8 +29,8 @@
 // q8_0; c for q4_0) in a fixed buffer, so row lengths above kMaxIn use the
 // simd128 kernels (same bits). Tiling: decode 4 rows x 1 token; prefill
 // 2 rows x 4 tokens over row chunks of kRowChunk rows (aux rebuilt per chunk
-// and 4-token group, so a chunk's weights stay in cache). A q8_0 decode tile's
-// 4 rows are far apart (one per quarter of the row range), see RunRows.
+// and 4-token group, so a chunk's weights stay in cache). A decode tile's 4
+// rows are far apart (one per quarter of the row range), see RunRows.
 #if defined(__wasm_relaxed_simd__)
 
 #include <wasm_simd128.h>
@@ -307,13 +307,13 @@ void RunRows(const Tiles& k, float* y, int64_t y_stride, const uint8_t* w, int64
   // once from DRAM, and wasm has no prefetch instruction. A tile of 4
   // adjacent q8_0 rows (816 bytes each at in = 768) reads 4 interleaved
   // streams inside the same 4 KiB pages, back and forth, which the hardware
-  // prefetcher follows poorly; so a q8_0 tile takes rows r0 + j + i * q
+  // prefetcher follows poorly; so a decode tile takes rows r0 + j + i * q
   // (q = a quarter of the rows, i < 4): 4 streams, each walking its quarter in
   // address order. wasm_lab --decode under node, s110m-like shapes from DRAM:
-  // 1.05-1.65x the adjacent-rows tile with a touch 20 KB ahead (which had been
-  // -20% time over no touch), and touching ahead on top of the quarters is
-  // slower. The rows' results are the same bits (each row is computed alone).
-  // q4_0 (more compute per byte) keeps adjacent rows: not measured.
+  // q8_0 1.05-1.65x the adjacent-rows tile with a touch 20 KB ahead (which
+  // had been -20% time over no touch), and touching ahead on top of the
+  // quarters is slower; q4_0 1.3-1.45x adjacent rows. The rows' results are
+  // the same bits (each row is computed alone).
   const int32_t q = k.quarters ? (r1 - r0) / 4 : 0;
   for (int32_t j = 0; j < q; ++j) k.r4t1(y, y_stride, w, row_bytes, x, x_stride, nb, r0 + j, q, t0);
   r = r0 + 4 * q;
@@ -343,7 +343,7 @@ void MatMul(const Tiles& k, float* y, int64_t y_stride, const uint8_t* w, int64_
 const Tiles kTilesQ8 = {BuildAuxQ8,     TileQ8_0<4, 1>, TileQ8_0<1, 1>,
                         TileQ8_0<2, 4>, TileQ8_0<1, 4>, true};
 const Tiles kTilesQ4 = {BuildAuxQ4,     TileQ4_0<4, 1>, TileQ4_0<1, 1>,
-                        TileQ4_0<2, 4>, TileQ4_0<1, 4>, false};
+                        TileQ4_0<2, 4>, TileQ4_0<1, 4>, true};
 
 }  // namespace
 
