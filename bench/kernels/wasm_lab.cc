@@ -7,6 +7,11 @@
 // Build (see bench/kernels/build.sh) against a wasm libslm.a / libslm_relaxed.a
 // and run under node:wasi:
 //   node [--experimental-wasm-relaxed-simd] tests/wasm/run.mjs wasm_lab.wasm /tmp [--time [FORMAT]]
+// With -mrelaxed-simd and libslm_relaxed.a, `--decode [q4_0]` instead checks
+// and times q8_0 (or q4_0) decode tile variants against simd128r (DecodeLab):
+//   clang++-19 --target=wasm32-wasi --sysroot=/usr -msimd128 -mrelaxed-simd -O3 -std=c++20 \
+//     -fno-exceptions -ffp-contract=off -Isrc -Iinclude bench/kernels/wasm_lab.cc \
+//     WASM_BUILD/web/libslm_relaxed.a -fuse-ld=lld -o wasm_lab.wasm
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
