@@ -175,6 +175,19 @@ double MsSince(Clock::time_point t0) {
 
 namespace slm::api {
 
+slm_status CheckMemoryOpen(const char* fn, const uint8_t* bytes, size_t size, const char* name,
+                           size_t name_len, const void* out, std::string* display_name) {
+  if (out == nullptr) return NullArg(fn, "out");
+  if (bytes == nullptr && size > 0) return NullArg(fn, "bytes");
+  if (name == nullptr && name_len > 0) return NullArg(fn, "name");
+  if (reinterpret_cast<uintptr_t>(bytes) % 64 != 0) {
+    return Fail(SLM_INVALID_ARGUMENT,
+                std::string(fn) + ": bytes must be 64-byte aligned (use slm_alloc)");
+  }
+  *display_name = name_len ? std::string(name, name_len) : std::string("<memory>");
+  return SLM_OK;
+}
+
 slm::PackageOpenOptions OpenOptions(const slm_open_params* p) {
   slm_open_params d;
   slm_open_params_default(&d);
@@ -200,6 +213,7 @@ slm_status FinishPackage(std::unique_ptr<slm::Package> package, slm_package** ou
 }  // namespace slm::api
 
 namespace {
+using slm::api::CheckMemoryOpen;
 using slm::api::FinishPackage;
 using slm::api::OpenOptions;
 }  // namespace
@@ -228,15 +242,10 @@ void slm_open_params_default(slm_open_params* p) {
 slm_status slm_package_open_memory(const uint8_t* bytes, size_t size, const char* name,
                                    size_t name_len, const slm_open_params* params,
                                    slm_package** out) {
-  constexpr const char* kFn = "slm_package_open_memory";
-  if (out == nullptr) return NullArg(kFn, "out");
-  if (bytes == nullptr && size > 0) return NullArg(kFn, "bytes");
-  if (name == nullptr && name_len > 0) return NullArg(kFn, "name");
-  if (reinterpret_cast<uintptr_t>(bytes) % 64 != 0) {
-    return Fail(SLM_INVALID_ARGUMENT,
-                std::string(kFn) + ": bytes must be 64-byte aligned (use slm_alloc)");
-  }
-  std::string n = name_len ? std::string(name, name_len) : std::string("<memory>");
+  std::string n;
+  const slm_status checked =
+      CheckMemoryOpen("slm_package_open_memory", bytes, size, name, name_len, out, &n);
+  if (checked != SLM_OK) return checked;
   auto p = slm::Package::FromMemory(std::span<const uint8_t>(bytes, size), n, OpenOptions(params));
   if (!p.ok()) return Fail(p.status());
   slm_package* h = nullptr;

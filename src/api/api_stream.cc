@@ -18,18 +18,12 @@ extern "C" {
 slm_status slm_package_stream_begin(const uint8_t* bytes, size_t size, const char* name,
                                     size_t name_len, const slm_open_params* params,
                                     slm_package_stream** out) {
-  constexpr const char* kFn = "slm_package_stream_begin";
-  if (out == nullptr) return NullArg(kFn, "out");
-  if (bytes == nullptr && size > 0) return NullArg(kFn, "bytes");
-  if (name == nullptr && name_len > 0) return NullArg(kFn, "name");
-  if (reinterpret_cast<uintptr_t>(bytes) % 64 != 0) {
-    return Fail(SLM_INVALID_ARGUMENT,
-                std::string(kFn) + ": bytes must be 64-byte aligned (use slm_alloc)");
-  }
+  std::string n;
+  const slm_status checked =
+      slm::api::CheckMemoryOpen("slm_package_stream_begin", bytes, size, name, name_len, out, &n);
+  if (checked != SLM_OK) return checked;
   std::unique_ptr<slm_package_stream> h(new (std::nothrow) slm_package_stream);
   if (!h) return Fail(SLM_RESOURCE_EXHAUSTED, "out of memory creating a package stream");
-  // The same name as slm_package_open_memory gives, so errors are worded alike.
-  std::string n = name_len ? std::string(name, name_len) : std::string("<memory>");
   h->stream = std::make_unique<slm::PackageStream>(std::span<const uint8_t>(bytes, size),
                                                    std::move(n), slm::api::OpenOptions(params));
   h->bytes = const_cast<uint8_t*>(bytes);

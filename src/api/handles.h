@@ -83,6 +83,11 @@ slm_status NullArg(const char* fn, const char* what);
 slm_status SamplerConfigFrom(const char* fn, const slm_sampler_params* p, slm::SamplerConfig* c);
 // Output rule of slm.h: *len is always the full size; copy only if it fits.
 slm_status PutBytes(const char* fn, std::string_view s, char* buf, size_t cap, size_t* len);
+// The checks slm_package_open_memory and slm_package_stream_begin share:
+// out, bytes and name not NULL (unless empty), bytes 64-byte aligned. On
+// success *display_name is the name ("<memory>" when none is given).
+slm_status CheckMemoryOpen(const char* fn, const uint8_t* bytes, size_t size, const char* name,
+                           size_t name_len, const void* out, std::string* display_name);
 // slm_open_params (NULL = defaults) as the C++ options.
 slm::PackageOpenOptions OpenOptions(const slm_open_params* p);
 // Tokenizer + model over an opened package: the handle in *out (set only on
