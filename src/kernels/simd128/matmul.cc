@@ -17,6 +17,7 @@
 
 #include "kernels/scalar/scalar.h"
 #include "kernels/simd128/simd128.h"
+#include "kernels/simd128/vec.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
 
@@ -27,27 +28,6 @@ using quant::BlockQ4_0;
 using quant::BlockQ4_K;
 using quant::BlockQ6_K;
 using quant::BlockQ8_0;
-
-struct Acc8 {
-  v128_t lo, hi;
-};
-
-inline Acc8 Zero8() { return {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)}; }
-
-inline float Reduce8(Acc8 a) {
-  const v128_t s = wasm_f32x4_add(a.lo, a.hi);
-  const float s0 = wasm_f32x4_extract_lane(s, 0), s1 = wasm_f32x4_extract_lane(s, 1);
-  const float s2 = wasm_f32x4_extract_lane(s, 2), s3 = wasm_f32x4_extract_lane(s, 3);
-  return (s0 + s2) + (s1 + s3);
-}
-
-inline float F16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return quant::Fp16ToF32(h);
-}
-
-inline v128_t Load(const void* p) { return wasm_v128_load(p); }
 
 // Lane sums of 16 signed byte products: 4 int32 lanes, lane l = values 4l..4l+3.
 inline v128_t LaneSums16(v128_t w, v128_t a) {

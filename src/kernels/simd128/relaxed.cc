@@ -39,6 +39,7 @@
 #include <cstring>
 
 #include "kernels/simd128/simd128.h"
+#include "kernels/simd128/vec.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
 
@@ -66,26 +67,11 @@ thread_local AuxQ4 g_aux_q4[kGroup][kMaxIn / 32];
 // q8_0 decode: a 4-row tile's products F16(w) * ad, one f32x4 per block.
 thread_local v128_t g_scales_q8[kMaxIn / 32];
 
-struct Acc8 {
-  v128_t lo, hi;
-};
-
-inline Acc8 Zero8() { return {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f)}; }
-
-inline float Reduce8(Acc8 a) {
-  const v128_t s = wasm_f32x4_add(a.lo, a.hi);
-  const float s0 = wasm_f32x4_extract_lane(s, 0), s1 = wasm_f32x4_extract_lane(s, 1);
-  const float s2 = wasm_f32x4_extract_lane(s, 2), s3 = wasm_f32x4_extract_lane(s, 3);
-  return (s0 + s2) + (s1 + s3);
-}
-
-inline float F16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return quant::Fp16ToF32(h);
-}
-
-inline v128_t Load(const void* p) { return wasm_v128_load(p); }
+using simd128::Acc8;
+using simd128::F16;
+using simd128::Load;
+using simd128::Reduce8;
+using simd128::Zero8;
 
 // The f16 scales of 4 blocks (at p[i]) as f32x4, exactly quant::Fp16ToF32:
 // exponent and mantissa moved to f32 position and multiplied by 2^112 (exact
