@@ -215,11 +215,22 @@ StatusOr<Evidence> ParseEvidence(std::string_view text, const std::string& sourc
     e.timing.wall_seconds = num("wall_seconds");
     e.timing.prefill_tok_s = num("prefill_tok_s");
     e.timing.decode_tok_s = num("decode_tok_s");
-    e.timing.prompt_tokens = static_cast<int64_t>(num("prompt_tokens"));
-    e.timing.generated_tokens = static_cast<int64_t>(num("generated_tokens"));
-    e.timing.peak_memory_bytes = static_cast<uint64_t>(num("peak_memory_bytes"));
-    e.timing.kv_prompt_tokens = static_cast<int64_t>(num("kv_prompt_tokens"));
-    e.timing.kv_reused_tokens = static_cast<int64_t>(num("kv_reused_tokens"));
+    // Counts are optional (older evidence lacks some) but, when present, whole
+    // numbers in 0..2^53: anything else is refused, never cast (a cast out of
+    // range is undefined; found by the eval_evidence fuzzer).
+    auto count = [&](const char* k, int64_t* out) -> Status {
+      if (t->Find(k) == nullptr) return Status::Ok();
+      SLM_ASSIGN_OR_RETURN(*out, r.Int(*t, "timing", k));
+      if (*out < 0) return r.Err(std::string("timing.") + k, "expected a count >= 0");
+      return Status::Ok();
+    };
+    SLM_RETURN_IF_ERROR(count("prompt_tokens", &e.timing.prompt_tokens));
+    SLM_RETURN_IF_ERROR(count("generated_tokens", &e.timing.generated_tokens));
+    int64_t peak = 0;
+    SLM_RETURN_IF_ERROR(count("peak_memory_bytes", &peak));
+    e.timing.peak_memory_bytes = static_cast<uint64_t>(peak);
+    SLM_RETURN_IF_ERROR(count("kv_prompt_tokens", &e.timing.kv_prompt_tokens));
+    SLM_RETURN_IF_ERROR(count("kv_reused_tokens", &e.timing.kv_reused_tokens));
     e.timing.prefix_hit_rate = num("prefix_hit_rate");
     if (const JsonValue* cs = t->Find("cases");
         cs && cs->is_array() && cs->size() == e.cases.size()) {

@@ -90,6 +90,31 @@ TEST_F(EvalEvidenceTest, ReaderErrorsNameThePath) {
   }
 }
 
+// Timing counts are informational but typed: a count out of range, negative
+// or fractional is refused, never cast (4.4e19 was undefined behaviour; found
+// by the eval_evidence fuzzer). Missing counts read as 0.
+TEST_F(EvalEvidenceTest, TimingCountsOutOfRangeAreRefused) {
+  const std::string text = SerializeEvidence(Run());
+  const std::string key = "\"generated_tokens\": ";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  const size_t v0 = at + key.size();
+  const size_t v1 = text.find_first_of(",\n}", v0);
+  for (const char* bad : {"4.4e19", "-3", "1.5"}) {
+    std::string t = text;
+    t.replace(v0, v1 - v0, bad);
+    auto e = ParseEvidence(t, "e.json");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("timing.generated_tokens"), std::string::npos)
+        << e.status().message();
+  }
+  std::string t = text;
+  t.replace(at, v1 - at, "\"generated_tokenz\": 1");
+  auto e = ParseEvidence(t, "e.json");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->timing.generated_tokens, 0);
+}
+
 TEST_F(EvalEvidenceTest, ShardsMergeInProcessAndBadSetsAreRefused) {
   Evidence single = Run();
   std::vector<Evidence> shards = {Run(1, 2), Run(0, 2)};
