@@ -160,9 +160,9 @@ async function fetchBytes(url) {
 
 export class Slm {
   /**
-   * Loads slm.wasm (SIMD128) or slm-scalar.wasm. opts: {url} (directory or
-   * file of slm.wasm; default next to this file), {bytes} (module bytes),
-   * {simd: 'auto'|true|false}, {env}, {log}.
+   * Loads slm-relaxed.wasm, slm.wasm (SIMD128) or slm-scalar.wasm. opts:
+   * {url} (directory or file of the module; default next to this file),
+   * {bytes} (module bytes), {simd: 'auto'|'relaxed'|true|false}, {env}, {log}.
    */
   static async load(opts = {}) {
     // The module: slm-relaxed.wasm if relaxed SIMD validates, else slm.wasm
