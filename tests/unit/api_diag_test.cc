@@ -31,24 +31,15 @@ static_assert(offsetof(slm_diagnostics, time_to_first_token_ms) == 196);
 // stories260K.bin + tok512.bin as package bytes in an slm_alloc buffer; the
 // returned handle owns them.
 slm_package* OpenStories260K() {
-  const std::string model = test::ModelPath("stories260K.bin");
-  const std::string tok = test::ModelPath("tok512.bin");
-  if (model.empty() || tok.empty()) return nullptr;
-  ImportOptions o;
-  o.tokenizer_path = tok;
-  auto b = ImportModel(model, o);
-  EXPECT_TRUE(b.ok()) << b.status().ToString();
-  if (!b.ok()) return nullptr;
-  auto bytes = SerializePackage(*b);
-  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-  if (!bytes.ok()) return nullptr;
-  auto* buf = static_cast<uint8_t*>(slm_alloc(bytes->size()));
-  std::memcpy(buf, bytes->data(), bytes->size());
+  const std::vector<uint8_t>& bytes = test::Stories260KPackage();
+  if (bytes.empty()) return nullptr;
+  auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
+  std::memcpy(buf, bytes.data(), bytes.size());
   slm_open_params p;
   slm_open_params_default(&p);
   p.take_ownership = 1;
   slm_package* pkg = nullptr;
-  const slm_status st = slm_package_open_memory(buf, bytes->size(), "stories260K", 11, &p, &pkg);
+  const slm_status st = slm_package_open_memory(buf, bytes.size(), "stories260K", 11, &p, &pkg);
   EXPECT_EQ(st, SLM_OK) << slm_last_error();
   if (st != SLM_OK) slm_free(buf);
   return pkg;

@@ -15,25 +15,6 @@
 namespace slm {
 namespace {
 
-const std::vector<uint8_t>& Stories260K() {
-  static const std::vector<uint8_t>* bytes = [] {
-    auto* out = new std::vector<uint8_t>;
-    const std::string model = test::ModelPath("stories260K.bin");
-    const std::string tok = test::ModelPath("tok512.bin");
-    if (model.empty() || tok.empty()) return out;
-    ImportOptions o;
-    o.tokenizer_path = tok;
-    auto b = ImportModel(model, o);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    if (!b.ok()) return out;
-    auto s = SerializePackage(*b);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    if (s.ok()) *out = std::move(s).value();
-    return out;
-  }();
-  return *bytes;
-}
-
 // The bytes in an slm_alloc buffer.
 uint8_t* Copy(const std::vector<uint8_t>& bytes) {
   auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
@@ -68,7 +49,7 @@ slm_status StreamOpen(uint8_t* buf, size_t size, const char* name, const slm_ope
 }
 
 TEST(ApiStreamTest, StreamedPackageEqualsOpenMemory) {
-  const auto& bytes = Stories260K();
+  const auto& bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   uint8_t* a = Copy(bytes);
   slm_package* direct = nullptr;
@@ -100,7 +81,7 @@ TEST(ApiStreamTest, StreamedPackageEqualsOpenMemory) {
 }
 
 TEST(ApiStreamTest, ErrorsAreOpenMemorys) {
-  const auto& good = Stories260K();
+  const auto& good = test::Stories260KPackage();
   ASSERT_FALSE(good.empty());
   // A flipped byte in the last tensor, in the header's file size field, in
   // the directory, near the middle and in the first quarter.
@@ -142,7 +123,7 @@ TEST(ApiStreamTest, ErrorsAreOpenMemorys) {
 }
 
 TEST(ApiStreamTest, TruncatedBodyAndMisuse) {
-  const auto& bytes = Stories260K();
+  const auto& bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   uint8_t* buf = Copy(bytes);
   slm_package_stream* st = nullptr;

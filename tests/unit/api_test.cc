@@ -1,7 +1,5 @@
 // The C ABI (include/slm/slm.h) on stories260K: same ids as the C++ API,
 // the buffer and error rules, and the state left after failing calls.
-#include "slm/slm.h"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -15,40 +13,16 @@
 #include "runtime/model.h"
 #include "runtime/session.h"
 #include "sampler/sampler.h"
+#include "slm/slm.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
 
 namespace slm {
 namespace {
 
-// stories260K.bin + tok512.bin converted once by the C++ importer.
-const std::vector<uint8_t>& PackageBytes() {
-  static const std::vector<uint8_t>* bytes = [] {
-    auto* out = new std::vector<uint8_t>;
-    const std::string model = test::ModelPath("stories260K.bin");
-    const std::string tok = test::ModelPath("tok512.bin");
-    if (model.empty() || tok.empty()) return out;
-    ImportOptions o;
-    o.tokenizer_path = tok;
-    auto b = ImportModel(model, o);
-    if (!b.ok()) {
-      ADD_FAILURE() << b.status().ToString();
-      return out;
-    }
-    auto s = SerializePackage(*b);
-    if (!s.ok()) {
-      ADD_FAILURE() << s.status().ToString();
-      return out;
-    }
-    *out = std::move(s).value();
-    return out;
-  }();
-  return *bytes;
-}
-
 // A package handle over an slm_alloc copy of the bytes (owned by the handle).
 slm_package* OpenPackage() {
-  const auto& bytes = PackageBytes();
+  const auto& bytes = test::Stories260KPackage();
   if (bytes.empty()) return nullptr;
   auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
   std::memcpy(buf, bytes.data(), bytes.size());
@@ -64,7 +38,7 @@ slm_package* OpenPackage() {
 
 // The C++ API's Generate for the same package bytes.
 std::vector<int32_t> CppGenerate(std::vector<int32_t> prompt, int32_t n, SamplerConfig sc) {
-  auto p = Package::FromMemory(PackageBytes(), "stories260K");
+  auto p = Package::FromMemory(test::Stories260KPackage(), "stories260K");
   EXPECT_TRUE(p.ok()) << p.status().ToString();
   auto tok = Tokenizer::Create((*p)->tokenizer());
   auto m = Model::Create((*p)->config(), (*p)->tensors());
@@ -121,7 +95,7 @@ TEST(ApiTest, GreedyIdsEqualCppGenerate) {
   EXPECT_EQ(d->tokens_in_cache, slm_session_position(s));
   EXPECT_STREQ(d->kernels, slm_kernels_name());
   EXPECT_EQ(d->adapter_count, 0);
-  EXPECT_EQ(d->package_bytes, PackageBytes().size());
+  EXPECT_EQ(d->package_bytes, test::Stories260KPackage().size());
   EXPECT_GT(d->session_bytes, 0u);
   EXPECT_GT(d->decode_tok_s, 0);
   // Finished: -1 again, and begin may start over.
@@ -192,7 +166,7 @@ TEST(ApiTest, LogitsAreAViewEqualToCpp) {
   const float* l = slm_session_logits(s, &n);
   ASSERT_NE(l, nullptr);
 
-  auto p = Package::FromMemory(PackageBytes(), "x");
+  auto p = Package::FromMemory(test::Stories260KPackage(), "x");
   auto m = Model::Create((*p)->config(), (*p)->tensors());
   auto cs = Session::Create(**m);
   ASSERT_TRUE((*cs)->Prefill(prompt).ok());
@@ -217,7 +191,8 @@ TEST(ApiTest, TokenizeRoundTripAndBufferRule) {
   EXPECT_EQ(ids[0], 1);
   std::vector<int32_t> nobos(n);
   size_t n2 = 0;
-  ASSERT_EQ(slm_tokenize(pkg, text.data(), text.size(), 0, nobos.data(), nobos.size(), &n2), SLM_OK);
+  ASSERT_EQ(slm_tokenize(pkg, text.data(), text.size(), 0, nobos.data(), nobos.size(), &n2),
+            SLM_OK);
   EXPECT_EQ(n2, n - 1);
   size_t len = 0;
   std::string out(200, '\0');
@@ -242,12 +217,12 @@ TEST(ApiTest, InfoDescribeDigest) {
   EXPECT_EQ(info.vocab_size, 512);
   EXPECT_EQ(info.bos_id, 1);
   EXPECT_EQ(info.eos_id, 2);
-  EXPECT_EQ(info.file_size, PackageBytes().size());
+  EXPECT_EQ(info.file_size, test::Stories260KPackage().size());
   char hex[64];
   size_t len = 0;
   ASSERT_EQ(slm_package_digest(pkg, hex, sizeof(hex), &len), SLM_OK);
   EXPECT_EQ(len, 64u);
-  auto p = Package::FromMemory(PackageBytes(), "x");
+  auto p = Package::FromMemory(test::Stories260KPackage(), "x");
   EXPECT_EQ(std::string(hex, len), (*p)->digest_hex());
   ASSERT_EQ(slm_package_describe(pkg, nullptr, 0, &len), SLM_OUT_OF_RANGE);
   std::string json(len, '\0');
@@ -260,9 +235,10 @@ TEST(ApiTest, InfoDescribeDigest) {
 
 TEST(ApiTest, OpenFileNatively) {
   const std::string path = test::TempPath("api_test.slm");
-  ASSERT_TRUE(WriteFileAtomic(path, PackageBytes()).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, test::Stories260KPackage()).ok());
   slm_package* pkg = nullptr;
-  ASSERT_EQ(slm_package_open_file(path.data(), path.size(), nullptr, &pkg), SLM_OK) << slm_last_error();
+  ASSERT_EQ(slm_package_open_file(path.data(), path.size(), nullptr, &pkg), SLM_OK)
+      << slm_last_error();
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK);
   EXPECT_EQ(AbiGenerate(s, {1}, 20, nullptr), CppGenerate({1}, 20, SamplerConfig{}));
@@ -278,18 +254,20 @@ TEST(ApiTest, OpenFileNatively) {
 TEST(ApiTest, FailingCallsLeaveStateAndSayWhy) {
   // NULLs never crash.
   slm_package* pkg = nullptr;
-  EXPECT_EQ(slm_package_open_memory(nullptr, 0, nullptr, 0, nullptr, nullptr), SLM_INVALID_ARGUMENT);
+  EXPECT_EQ(slm_package_open_memory(nullptr, 0, nullptr, 0, nullptr, nullptr),
+            SLM_INVALID_ARGUMENT);
   EXPECT_EQ(slm_session_create(nullptr, nullptr, nullptr), SLM_INVALID_ARGUMENT);
   EXPECT_NE(std::string(slm_last_error()).find("NULL"), std::string::npos);
   EXPECT_EQ(slm_session_position(nullptr), -1);
   slm_package_destroy(nullptr);
   slm_session_destroy(nullptr);
   // Unaligned bytes.
-  const auto& bytes = PackageBytes();
+  const auto& bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size() + 64));
   std::memcpy(buf + 4, bytes.data(), bytes.size());
-  EXPECT_EQ(slm_package_open_memory(buf + 4, bytes.size(), "u", 1, nullptr, &pkg), SLM_INVALID_ARGUMENT);
+  EXPECT_EQ(slm_package_open_memory(buf + 4, bytes.size(), "u", 1, nullptr, &pkg),
+            SLM_INVALID_ARGUMENT);
   EXPECT_EQ(pkg, nullptr);
   // A corrupted byte in the tensor data: integrity error naming the tensor.
   std::memcpy(buf, bytes.data(), bytes.size());

@@ -24,25 +24,6 @@ std::vector<uint8_t> Synthetic() {
   return bytes.ok() ? *bytes : std::vector<uint8_t>{};
 }
 
-const std::vector<uint8_t>& Stories260K() {
-  static const std::vector<uint8_t>* bytes = [] {
-    auto* out = new std::vector<uint8_t>;
-    const std::string model = test::ModelPath("stories260K.bin");
-    const std::string tok = test::ModelPath("tok512.bin");
-    if (model.empty() || tok.empty()) return out;
-    ImportOptions o;
-    o.tokenizer_path = tok;
-    auto b = ImportModel(model, o);
-    EXPECT_TRUE(b.ok()) << b.status().ToString();
-    if (!b.ok()) return out;
-    auto s = SerializePackage(*b);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    if (s.ok()) *out = std::move(s).value();
-    return out;
-  }();
-  return *bytes;
-}
-
 // Feeds `bytes` in chunks of 1..max_chunk bytes (random, seeded); every Feed
 // must succeed. Returns the stream's Finish.
 StatusOr<std::unique_ptr<Package>> Stream(PackageStream& ps, size_t size, uint32_t seed,
@@ -75,7 +56,7 @@ void ExpectSameOutcome(const std::vector<uint8_t>& bytes, uint32_t seed, const s
 }
 
 TEST(PackageStream, RandomChunksGiveFromMemorysPackage) {
-  const auto& bytes = Stories260K();
+  const auto& bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   auto direct = Package::FromMemory(bytes, "stories260K.slm");
   ASSERT_TRUE(direct.ok()) << direct.status().ToString();
@@ -112,7 +93,7 @@ TEST(PackageStream, OneByteAtATime) {
 }
 
 TEST(PackageStream, CorruptedTensorIsRefusedNamingIt) {
-  auto bytes = Stories260K();
+  auto bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   bytes[bytes.size() - 3] ^= 0x55;  // in the last tensor
   auto direct = Package::FromMemory(bytes, "bad.slm");
@@ -141,7 +122,7 @@ TEST(PackageStream, EveryFlippedByteGivesFromMemorysError) {
 }
 
 TEST(PackageStream, TruncatedBodyAndTruncatedFile) {
-  const auto& bytes = Stories260K();
+  const auto& bytes = test::Stories260KPackage();
   ASSERT_FALSE(bytes.empty());
   // The body ended early: Finish says how much arrived.
   PackageStream ps(bytes, "cut.slm");

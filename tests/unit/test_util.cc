@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "import/import.h"
+#include "package/package.h"
+
 namespace slm::test {
 
 std::string ModelsDir() {
@@ -19,8 +22,8 @@ std::string ModelPath(const std::string& name) {
   std::string p = ModelsDir() + "/" + name;
   struct stat st;
   if (::stat(p.c_str(), &st) != 0) {
-    ADD_FAILURE() << "missing test model '" << p << "'. Put " << name
-                  << " in SLM_MODELS_DIR (now '" << ModelsDir()
+    ADD_FAILURE() << "missing test model '" << p << "'. Put " << name << " in SLM_MODELS_DIR (now '"
+                  << ModelsDir()
                   << "'); see ../shared/models/SOURCES.md (stories260K.bin and tok512.bin come "
                      "from karpathy/tinyllamas).";
     return "";
@@ -30,8 +33,8 @@ std::string ModelPath(const std::string& name) {
 
 std::string TempPath(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
-  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/slm_tests_" +
-                    std::to_string(::getpid());
+  std::string dir =
+      std::string(tmp && *tmp ? tmp : "/tmp") + "/slm_tests_" + std::to_string(::getpid());
   ::mkdir(dir.c_str(), 0755);
   return dir + "/" + name;
 }
@@ -50,6 +53,30 @@ int RunCommand(const std::string& cmd, std::string* out, bool merge_stderr) {
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
   int rc = ::pclose(p);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+const std::vector<uint8_t>& Stories260KPackage() {
+  static const std::vector<uint8_t>* bytes = [] {
+    auto* out = new std::vector<uint8_t>;
+    const std::string model = ModelPath("stories260K.bin");
+    const std::string tok = ModelPath("tok512.bin");
+    if (model.empty() || tok.empty()) return out;
+    ImportOptions o;
+    o.tokenizer_path = tok;
+    auto b = ImportModel(model, o);
+    if (!b.ok()) {
+      ADD_FAILURE() << b.status().ToString();
+      return out;
+    }
+    auto s = SerializePackage(*b);
+    if (!s.ok()) {
+      ADD_FAILURE() << s.status().ToString();
+      return out;
+    }
+    *out = std::move(s).value();
+    return out;
+  }();
+  return *bytes;
 }
 
 }  // namespace slm::test

@@ -1,7 +1,9 @@
 // Shared test helpers: where the models are, and temp files.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace slm::test {
 
@@ -11,6 +13,10 @@ std::string ModelsDir();
 // message that says which file to get and where to put it (never a skip).
 // Returns "" when missing; callers ASSERT_FALSE(path.empty()).
 std::string ModelPath(const std::string& name);
+// stories260K.bin + tok512.bin converted once by the C++ importer, as .slm
+// bytes. Empty when a fixture is missing (ModelPath already failed the test)
+// or the import failed (reported once, as a test failure).
+const std::vector<uint8_t>& Stories260KPackage();
 // A fresh path under the test temp dir (file not created).
 std::string TempPath(const std::string& name);
 // The repository root (for tests/golden, tests/hostile).
