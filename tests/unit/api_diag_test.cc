@@ -28,23 +28,6 @@ static_assert(offsetof(slm_diagnostics, kv_reused_tokens) == 188);
 static_assert(offsetof(slm_diagnostics, kv_evictions) == 192);
 static_assert(offsetof(slm_diagnostics, time_to_first_token_ms) == 196);
 
-// stories260K.bin + tok512.bin as package bytes in an slm_alloc buffer; the
-// returned handle owns them.
-slm_package* OpenStories260K() {
-  const std::vector<uint8_t>& bytes = test::Stories260KPackage();
-  if (bytes.empty()) return nullptr;
-  auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
-  std::memcpy(buf, bytes.data(), bytes.size());
-  slm_open_params p;
-  slm_open_params_default(&p);
-  p.take_ownership = 1;
-  slm_package* pkg = nullptr;
-  const slm_status st = slm_package_open_memory(buf, bytes.size(), "stories260K", 11, &p, &pkg);
-  EXPECT_EQ(st, SLM_OK) << slm_last_error();
-  if (st != SLM_OK) slm_free(buf);
-  return pkg;
-}
-
 // Runs one generation to its end; returns the ids.
 std::vector<int32_t> Generate(slm_session* s, const std::vector<int32_t>& prompt, int32_t n) {
   std::vector<int32_t> ids;
@@ -71,7 +54,7 @@ void ExpectEqualsKvStats(const slm_diagnostics& d, const KvStats& kv) {
 }
 
 TEST(ApiDiagTest, SecondGenerationReusesThePromptPages) {
-  slm_package* pkg = OpenStories260K();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK) << slm_last_error();
@@ -125,7 +108,7 @@ TEST(ApiDiagTest, SecondGenerationReusesThePromptPages) {
 }
 
 TEST(ApiDiagTest, EvictionsAndSharedPagesAreReported) {
-  slm_package* pkg = OpenStories260K();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   // A 64-position context: 4 pages; distinct prompts of 3 full pages each
   // force the cached pages of the previous prompt out.

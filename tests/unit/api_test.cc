@@ -21,20 +21,6 @@ namespace slm {
 namespace {
 
 // A package handle over an slm_alloc copy of the bytes (owned by the handle).
-slm_package* OpenPackage() {
-  const auto& bytes = test::Stories260KPackage();
-  if (bytes.empty()) return nullptr;
-  auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
-  std::memcpy(buf, bytes.data(), bytes.size());
-  slm_open_params p;
-  slm_open_params_default(&p);
-  p.take_ownership = 1;
-  slm_package* pkg = nullptr;
-  const slm_status st = slm_package_open_memory(buf, bytes.size(), "stories260K", 11, &p, &pkg);
-  EXPECT_EQ(st, SLM_OK) << slm_last_error();
-  if (st != SLM_OK) slm_free(buf);
-  return pkg;
-}
 
 // The C++ API's Generate for the same package bytes.
 std::vector<int32_t> CppGenerate(std::vector<int32_t> prompt, int32_t n, SamplerConfig sc) {
@@ -70,7 +56,7 @@ std::vector<int32_t> AbiGenerate(slm_session* s, std::vector<int32_t> prompt, in
 }
 
 TEST(ApiTest, GreedyIdsEqualCppGenerate) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK) << slm_last_error();
@@ -107,7 +93,7 @@ TEST(ApiTest, GreedyIdsEqualCppGenerate) {
 }
 
 TEST(ApiTest, SeededSamplingEqualsCppGenerate) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK);
@@ -132,7 +118,7 @@ TEST(ApiTest, SeededSamplingEqualsCppGenerate) {
 }
 
 TEST(ApiTest, StopEarlyThenPrefillEndsGeneration) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK);
@@ -152,7 +138,7 @@ TEST(ApiTest, StopEarlyThenPrefillEndsGeneration) {
 }
 
 TEST(ApiTest, LogitsAreAViewEqualToCpp) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session* s = nullptr;
   ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK);
@@ -180,7 +166,7 @@ TEST(ApiTest, LogitsAreAViewEqualToCpp) {
 }
 
 TEST(ApiTest, TokenizeRoundTripAndBufferRule) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   const std::string text = "Once upon a time, there was a little girl named Lily.";
   size_t n = 0;
@@ -210,7 +196,7 @@ TEST(ApiTest, TokenizeRoundTripAndBufferRule) {
 }
 
 TEST(ApiTest, InfoDescribeDigest) {
-  slm_package* pkg = OpenPackage();
+  slm_package* pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_package_info info;
   ASSERT_EQ(slm_package_get_info(pkg, &info), SLM_OK);
@@ -282,7 +268,7 @@ TEST(ApiTest, FailingCallsLeaveStateAndSayWhy) {
   EXPECT_EQ(pkg, nullptr);
   slm_free(buf);
 
-  pkg = OpenPackage();
+  pkg = test::OpenStories260K();
   ASSERT_NE(pkg, nullptr);
   slm_session_params sp;
   slm_session_params_default(&sp);

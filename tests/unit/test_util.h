@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+struct slm_package;
+
 namespace slm::test {
 
 // $SLM_MODELS_DIR, or the directory configured at build time.
@@ -17,6 +19,9 @@ std::string ModelPath(const std::string& name);
 // bytes. Empty when a fixture is missing (ModelPath already failed the test)
 // or the import failed (reported once, as a test failure).
 const std::vector<uint8_t>& Stories260KPackage();
+// Those bytes opened through the C ABI from an slm_alloc copy the handle owns
+// (take_ownership); nullptr (after a test failure) if anything failed.
+slm_package* OpenStories260K();
 // A fresh path under the test temp dir (file not created).
 std::string TempPath(const std::string& name);
 // The repository root (for tests/golden, tests/hostile).
