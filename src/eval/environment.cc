@@ -47,6 +47,7 @@ Environment CurrentEnvironment() {
 #endif
   e.platform = os + "-" + arch;
   e.kernels = Kernels().name;
+  e.kernel_contract = kKernelContract;
   e.build_id = std::string("slm ") + SLM_VERSION + "; " +
 #if defined(__clang__)
                "clang "

@@ -222,6 +222,7 @@ JsonValue EvidenceToJson(const Evidence& e) {
   env.Set("platform", Str(e.environment.platform));
   env.Set("kernels", Str(e.environment.kernels));
   env.Set("threads", Num(e.environment.threads));
+  env.Set("kernel_contract", Num(e.environment.kernel_contract));
   o.Set("environment", std::move(env));
   o.Set("timing", TimingJson(e));
   return o;

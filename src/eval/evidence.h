@@ -26,8 +26,8 @@ inline constexpr int kEvidenceSchemaVersion = 1;
 
 struct AdapterRef {  // one applied adapter, in application order
   std::string digest;
-  double scale = 1;     // the f32 scale, exactly
-  uint64_t bytes = 0;   // adapter package size
+  double scale = 1;    // the f32 scale, exactly
+  uint64_t bytes = 0;  // adapter package size
 };
 
 struct Identity {
@@ -91,6 +91,9 @@ struct Fitness {
 struct Environment {
   std::string build_id, platform, kernels;
   int32_t threads = 0;  // forward-pass threads of the session
+  // kKernelContract (kernels/kernels.h) of the build: logits replay bit for bit
+  // only under the same contract (0 in evidence written before it was recorded).
+  int32_t kernel_contract = 0;
 };
 
 struct Timing {

@@ -206,6 +206,9 @@ StatusOr<Evidence> ParseEvidence(std::string_view text, const std::string& sourc
     if (auto s = env->GetString("platform"); s.ok()) e.environment.platform = *s;
     if (auto s = env->GetString("kernels"); s.ok()) e.environment.kernels = *s;
     if (auto n = env->GetInt("threads"); n.ok()) e.environment.threads = static_cast<int32_t>(*n);
+    if (auto n = env->GetInt("kernel_contract"); n.ok()) {
+      e.environment.kernel_contract = static_cast<int32_t>(*n);
+    }
   }
   if (const JsonValue* t = doc.Find("timing"); t && t->is_object()) {
     auto num = [&](const char* k) {

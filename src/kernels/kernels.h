@@ -16,14 +16,18 @@
 // Weight formats (rows of `in` values, layouts in quant/blocks.h):
 //   f32, f16, bf16: each row is the 8-lane-order dot of the row (f16/bf16
 //     widened exactly to f32) with f32 activations.
-//   q8_0, q4_0 (32-value blocks): the activations are first quantized to
-//     ActQ8x32 blocks (below); for block b of the row, with integer codes
-//     w (q8_0: qs; q4_0: nibble - 8) and activation codes a:
-//       p[l] = sum_{i=0..3} w[4l + i] * a[4l + i]          (int32, exact; l = 0..7)
+//   q8_0, q4_0 (32-value blocks), contract 2 (kKernelContract): the
+//     activations are first quantized to ActQ8x32 blocks (below); for block b
+//     of the row, with integer codes w (q8_0: qs; q4_0: nibble - 8) and
+//     activation codes a:
+//       p    = sum_{i=0..31} w[i] * a[i]                    (int32, exact)
 //       s    = Fp16ToF32(w.d) * act.d                       (one rounded product)
-//       acc[l] = acc[l] + s * float(p[l])
-//     result = Reduce8(acc) (the 8-lane reduction above). Lane l of an AVX2
-//     register after maddubs + madd holds exactly p[l].
+//       acc  = acc + s * float(p)                           (acc from +0, b ascending)
+//     result = acc. One integer per block (not 8 lanes) makes the float step
+//     one scalar per (row, block, token), so an ISA vectorises it across rows:
+//     16 rows per zmm after transposing 16 rows' blocks, the step that made
+//     batched decode and prefill ~4x cheaper than contract 1's 8 float lanes
+//     per row and block (bench/RESULTS.md run 5).
 //   q4_k, q6_k (256-value super-blocks): activations are ActQ8x256 blocks; for
 //     super-block b, with 32-value chunks c = 0..7 and lane l = 0..7:
 //       p[c][l] = sum_{i=0..3} v[32c + 4l + i] * a[32c + 4l + i]   (int32)
@@ -36,7 +40,8 @@
 //             acc[l] = acc[l] + (Fp16ToF32(d) * act.d) * float(L[l])
 //     result = Reduce8(acc) - mins (q4_k), Reduce8(acc) (q6_k).
 //   Integer sums are exact, so an ISA may compute them in any order; only the
-//   float steps above are fixed.
+//   float steps above are fixed. kKernelContract names this set of formulas:
+//   it is recorded in evidence, and it changes whenever a float step does.
 //
 // Activation quantization (ActQ8x32 per 32 values, ActQ8x256 per 256):
 //   amax = max |x|; d = amax / 127; id = amax > 0 ? 127 / amax : 0
@@ -61,6 +66,11 @@
 #include "model/tensor.h"
 
 namespace slm {
+
+// The version of the formulas above (1: q8_0 / q4_0 with 8 float lanes per
+// row; 2: one integer per block). Logits are bit-identical across ISAs,
+// builds and thread counts only within one contract.
+inline constexpr int32_t kKernelContract = 2;
 
 // Quantized activations (our own layouts, not ggml's: the scale is f32).
 struct ActQ8x32 {
@@ -121,8 +131,8 @@ struct KernelTable {
   // (positions ascending), so the paging never changes a bit. scores is
   // scratch [n_pos].
   void (*attention)(float* out, const float* q, const float* const* k_pages,
-                    const float* const* v_pages, int32_t page_tokens, float* scores,
-                    int32_t n_pos, int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+                    const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
+                    int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
   // Activation quantizers (n a multiple of 32 / 256).
   QuantizeActFn quantize_q8x32;
   QuantizeActFn quantize_q8x256;

@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "eval/evidence.h"
+#include "kernels/kernels.h"
 #include "test_util.h"
 
 namespace slm {
@@ -148,6 +149,9 @@ TEST_F(EvalCliTest, EvidenceDoesNotDependOnThreadsOrKernels) {
   EXPECT_EQ(Without(ReadAll(scalar), {"timing", "environment"}), want);
   EXPECT_EQ(Parse(t3).environment.threads, 3);
   EXPECT_EQ(Parse(scalar).environment.kernels, "scalar");
+  // The contract travels with the evidence (read back from the file).
+  EXPECT_EQ(Parse(scalar).environment.kernel_contract, kKernelContract);
+  EXPECT_EQ(Parse(t3).environment.kernel_contract, kKernelContract);
 }
 
 TEST_F(EvalCliTest, ShardsInParallelProcessesMergeToTheSingleRun) {

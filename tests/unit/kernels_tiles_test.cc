@@ -14,37 +14,10 @@
 
 #include "base/prng.h"
 #include "kernels/kernels.h"
-#include "quant/blocks.h"
-#include "quant/fp16.h"
+#include "test_util.h"
 
 namespace slm {
 namespace {
-
-// A random f16 scale in [-1/64, 1/64] (finite, no overflow in any product).
-uint16_t RandomScale(Prng& p) { return quant::F32ToFp16((p.NextFloat() * 2.0f - 1.0f) / 64.0f); }
-
-// rows x in weights of format t from random bytes with valid f16 scales.
-std::vector<uint8_t> RandomWeights(WeightFormat f, int32_t rows, int32_t in, Prng& p) {
-  const int32_t block = f == WeightFormat::kQ4_K || f == WeightFormat::kQ6_K ? 256 : 32;
-  const size_t bytes = f == WeightFormat::kQ8_0   ? sizeof(quant::BlockQ8_0)
-                       : f == WeightFormat::kQ4_0 ? sizeof(quant::BlockQ4_0)
-                       : f == WeightFormat::kQ4_K ? sizeof(quant::BlockQ4_K)
-                                                  : sizeof(quant::BlockQ6_K);
-  const size_t n_blocks = static_cast<size_t>(rows) * (in / block);
-  std::vector<uint8_t> w(n_blocks * bytes);
-  for (uint8_t& b : w) b = static_cast<uint8_t>(p.Next());
-  for (size_t i = 0; i < n_blocks; ++i) {
-    uint8_t* blk = w.data() + i * bytes;
-    uint16_t d = RandomScale(p), d2 = RandomScale(p);
-    if (f == WeightFormat::kQ6_K) {
-      std::memcpy(blk + offsetof(quant::BlockQ6_K, d), &d, 2);
-    } else {
-      std::memcpy(blk, &d, 2);
-      if (f == WeightFormat::kQ4_K) std::memcpy(blk + 2, &d2, 2);
-    }
-  }
-  return w;
-}
 
 // n_tok activation vectors; one code in 8 is pinned to +-127.
 std::vector<uint8_t> RandomActs(ActFormat a, int32_t in, int32_t n_tok, Prng& p) {
@@ -90,7 +63,7 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
        {WeightFormat::kQ8_0, WeightFormat::kQ4_0, WeightFormat::kQ4_K, WeightFormat::kQ6_K}) {
     const int32_t in = f == WeightFormat::kQ4_K || f == WeightFormat::kQ6_K ? 512 : 160;
     const int32_t rows = 37;  // 4 eight-row tiles, 2 pairs, 1 odd row
-    const std::vector<uint8_t> w = RandomWeights(f, rows, in, p);
+    const std::vector<uint8_t> w = test::RandomQuantWeights(f, rows, in, p);
     for (int32_t n_tok : {1, 2, 5, 32}) {
       const std::vector<uint8_t> x = RandomActs(ActFormatOf(f), in, n_tok, p);
       const int64_t stride = ActBytes(ActFormatOf(f), in);

@@ -11,6 +11,8 @@
 
 #include "import/import.h"
 #include "package/package.h"
+#include "quant/blocks.h"
+#include "quant/fp16.h"
 #include "slm/slm.h"
 
 namespace slm::test {
@@ -94,6 +96,29 @@ slm_package* OpenStories260K() {
   EXPECT_EQ(st, SLM_OK) << slm_last_error();
   if (st != SLM_OK) slm_free(buf);
   return pkg;
+}
+
+std::vector<uint8_t> RandomQuantWeights(WeightFormat f, int32_t rows, int32_t in, Prng& p) {
+  const int32_t block = f == WeightFormat::kQ4_K || f == WeightFormat::kQ6_K ? 256 : 32;
+  const size_t bytes = f == WeightFormat::kQ8_0   ? sizeof(quant::BlockQ8_0)
+                       : f == WeightFormat::kQ4_0 ? sizeof(quant::BlockQ4_0)
+                       : f == WeightFormat::kQ4_K ? sizeof(quant::BlockQ4_K)
+                                                  : sizeof(quant::BlockQ6_K);
+  const size_t n_blocks = static_cast<size_t>(rows) * (in / block);
+  std::vector<uint8_t> w(n_blocks * bytes);
+  for (uint8_t& b : w) b = static_cast<uint8_t>(p.Next());
+  auto scale = [&p]() { return quant::F32ToFp16((p.NextFloat() * 2.0f - 1.0f) / 64.0f); };
+  for (size_t i = 0; i < n_blocks; ++i) {
+    uint8_t* blk = w.data() + i * bytes;
+    const uint16_t d = scale(), d2 = scale();
+    if (f == WeightFormat::kQ6_K) {
+      std::memcpy(blk + offsetof(quant::BlockQ6_K, d), &d, 2);
+    } else {
+      std::memcpy(blk, &d, 2);
+      if (f == WeightFormat::kQ4_K) std::memcpy(blk + 2, &d2, 2);
+    }
+  }
+  return w;
 }
 
 }  // namespace slm::test

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "base/prng.h"
+#include "kernels/kernels.h"
+
 struct slm_package;
 
 namespace slm::test {
@@ -28,6 +31,10 @@ std::string TempPath(const std::string& name);
 std::string SourceDir();
 // The built slm CLI binary.
 std::string CliPath();
+// rows x in weights of format f (q8_0, q4_0, q4_k, q6_k): random bytes for the
+// codes (every bit pattern, q8_0's -128 included) and valid f16 scales in
+// [-1/64, 1/64], so no product overflows. For the kernel comparisons.
+std::vector<uint8_t> RandomQuantWeights(WeightFormat f, int32_t rows, int32_t in, Prng& p);
 // Runs a shell command, captures stdout (and stderr when merge_stderr), returns exit code.
 int RunCommand(const std::string& cmd, std::string* out, bool merge_stderr = false);
 

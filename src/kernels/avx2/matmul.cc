@@ -3,10 +3,12 @@
 //
 // Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned loads;
 // activations f32 or ActQ8x32 / ActQ8x256 blocks, one vector per token.
-// Accumulation order: one __m256 accumulator per (row, token); lane l of a
-// 32-value chunk's integer product is maddubs + madd of values 4l..4l+3, so the
-// int32 lanes are exactly the scalar p[l]; the float step per block is
-// acc = acc + set1(scale) * cvt(p), mul then add (no FMA), then Reduce8.
+// Accumulation order: f32 / f16 / bf16 and q4_k / q6_k, one __m256
+// accumulator per (row, token), lane l of a 32-value chunk's integer product
+// is maddubs + madd of values 4l..4l+3 (exactly the scalar p[l]), the float
+// step is acc = acc + set1(scale) * cvt(p), mul then add (no FMA), then
+// Reduce8. q8_0 / q4_0 (contract 2): the 8 integer lanes are summed to one
+// block dot per (row, token) and the float step runs on 4 outputs at once.
 // Tiling: R rows x T tokens per micro-kernel (decode 4 x 1 for independent
 // add chains, prefill 2 x 4 so each weight vector is loaded once for 4
 // tokens); tiling never changes a result, only which results run together.
@@ -145,16 +147,23 @@ struct UnpackQ4_0 {
   }
 };
 
+// [sum of a's 8 lanes, sum of b's, c's, d's] (exact int32: any order).
+inline __m128i HSum4(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i abcd = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+  return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
+}
+
+// Contract 2 (kernels.h): one int per (row, token, block), then the float
+// step for 4 (row, token) slots at once in one __m128 (slot k = i * T + j).
 template <typename Unpack, int R, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
   // Decode (T == 1) subtracts the activation sums once per block for all R
   // rows; prefill is faster with the sign trick on codes - 8 (kernel lab).
   constexpr bool kCorr = Unpack::kUnsigned && T == 1;
-  __m256 acc[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
-  }
+  constexpr int kSlots = R * T, kGroups = (kSlots + 3) / 4;
+  __m128 acc[kGroups];
+  for (int g = 0; g < kGroups; ++g) acc[g] = _mm_setzero_ps();
   for (int32_t b = 0; b < in / 32; ++b) {
     __m256i wq[R];
     float wd[R];
@@ -169,6 +178,12 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
       if (Unpack::kUnsigned && !kCorr) wq[i] = _mm256_sub_epi8(wq[i], _mm256_set1_epi8(8));
       wd[i] = F16(blk);
     }
+    __m256i sums[kGroups * 4];
+    alignas(16) float sc[kGroups * 4];
+    for (int k = kSlots; k < kGroups * 4; ++k) {
+      sums[k] = _mm256_setzero_si256();
+      sc[k] = 0.0f;
+    }
     for (int j = 0; j < T; ++j) {
       const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
       float ad;
@@ -181,16 +196,22 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
                       _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), aq), ones), 3)
                 : _mm256_setzero_si256();
       for (int i = 0; i < R; ++i) {
-        const __m256i sums =
+        sums[i * T + j] =
             kCorr ? _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wq[i], aq), ones), corr)
                   : LaneSums(wq[i], aq);
-        const __m256 p = _mm256_cvtepi32_ps(sums);
-        acc[i][j] = _mm256_add_ps(acc[i][j], _mm256_mul_ps(_mm256_set1_ps(wd[i] * ad), p));
+        sc[i * T + j] = wd[i] * ad;  // s, one rounded product
       }
     }
+    for (int g = 0; g < kGroups; ++g) {
+      const __m128 p =
+          _mm_cvtepi32_ps(HSum4(sums[4 * g], sums[4 * g + 1], sums[4 * g + 2], sums[4 * g + 3]));
+      acc[g] = _mm_add_ps(acc[g], _mm_mul_ps(_mm_load_ps(sc + 4 * g), p));
+    }
   }
+  alignas(16) float out[kGroups * 4];
+  for (int g = 0; g < kGroups; ++g) _mm_store_ps(out + 4 * g, acc[g]);
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = out[i * T + j];
   }
 }
 

@@ -1,34 +1,20 @@
-// AVX-512 VNNI matmuls for q8_0 / q4_0 / q4_k / q6_k (the scalar twin is scalar/matmul.cc;
-// the formulas are in kernels.h).
+// AVX-512 VNNI matmuls for q4_k / q6_k (the scalar twin is scalar/matmul.cc;
+// the formulas are in kernels.h; q8_0 / q4_0 are in matmul_q8.cc).
 //
 // Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned loads;
-// activations ActQ8x32 blocks, one vector per token.
+// activations ActQ8x256 blocks, one vector per token.
 // Register layout: one __m512 accumulator holds TWO rows for one token, lanes
 // 0-7 = row i, lanes 8-15 = row i + 1 (each half is kernels.h's 8-lane
 // accumulator), so every float step is one 16-lane mul + add.
-// Integer part: vpdpbusd multiplies unsigned bytes by signed bytes and adds
-// groups of 4 into int32 lane l (values 4l..4l+3): exactly kernels.h's p[l].
-// The weight codes are made unsigned, u = w + k (q8_0: k = 128, w ^ 0x80;
-// q4_0: k = 8, the raw nibble), and the accumulator starts at -k * (a[4l] +
-// ... + a[4l+3]) (one vpdpbusd of the activations with bytes k per block and
-// token), so p[l] = sum (u - k) * a exactly (int32, |p| < 2^17).
-// Float step per block (kernels.h): acc = acc + (d_w * d_a) * float(p), two
-// rounded muls and an add per 16 lanes (no FMA), then Reduce8 per half.
+// Integer part: q4_k uses maddubs + vpdpwssd with the sub-block scale; lane l
+// holds kernels.h's L[l] exactly.
+// Float step per super-block (kernels.h): acc = acc + (d_w * d_a) * float(L),
+// two rounded muls and an add per 16 lanes (no FMA), then Reduce8 per half
+// (Reduce8x16: the same tree for 16 outputs at once, lane-parallel).
 // Tiling: P row pairs x T tokens per micro-kernel (decode 4 x 1 with a
 // prefetch of the next tile's rows; prefill 2 x 8: bench/kernels/vnni_lab.cc
-// measured q8_0 1.8x, q4_0 1.95x, q4_k 3.1x the AVX2 2 x 4 / 1 x 1 kernels on
-// 2048 x 768 x 32 tokens, ahead of 2x4, 2x6, 3x4, 4x3, 4x4); an odd last row
-// goes to the AVX2 kernel (same bits). Tiling never changes a result.
-// q8_0 / q4_0 with n_tok > 1 (prefill, DecodeBatch) use MatMulQI, 2 x 8: the
-// start values -k * (a[4l] + .. + a[4l+3]) depend on the activations only, so
-// they are computed once per (token, block) into a stack buffer (T x in/32
-// ymm, at most 64 KiB, broadcast to both halves by a load-only
-// vbroadcasti64x4) instead of once per row tile, and each tile's 16
-// accumulators are reduced 8 at a time (Reduce8x16: the same Reduce8 tree,
-// lane-parallel, 21 shuffles/adds per 16 outputs instead of ~7 ops per
-// output). bench/kernels/tile_lab.cc: 1.1-1.4x the previous 2 x 8 tile on
-// full tiles, 1.4-1.6x on a 13-token tail; 3 x 8 was ahead with 64-byte
-// start values, 2 x 8 (no spills) since they are 32 bytes.
+// measured q4_k 3.1x the AVX2 kernels on 2048 x 768 x 32 tokens); an odd last
+// row goes to the AVX2 kernel (same bits). Tiling never changes a result.
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and then warn
 // (-Wuninitialized) inside the header once inlined; the values are fully
 // written, so silence the header only.
@@ -46,9 +32,6 @@
 
 namespace slm::kernels::avx512 {
 namespace {
-
-using quant::BlockQ4_0;
-using quant::BlockQ8_0;
 
 // kernels.h's Reduce8 of one 8-lane half.
 inline float Reduce8(__m256 acc) {
@@ -69,42 +52,6 @@ inline __m512 ScalePair(const uint8_t* b0, const uint8_t* b1) {
                                             _mm_set1_epi16(Half(b1)), 1);
   return _mm512_cvtph_ps(h);
 }
-
-// Unsigned codes u (value = u - kOffset) of block b of two rows, row 0 in
-// bytes 0-31 and row 1 in bytes 32-63.
-struct UnpackQ8_0 {
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
-  static constexpr char kOffset = static_cast<char>(0x80);
-  static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
-    const __m512i q = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
-    return _mm512_xor_si512(q, _mm512_set1_epi8(kOffset));
-  }
-  static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
-                   int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-    avx2::MatMulQ8_0(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
-  }
-};
-struct UnpackQ4_0 {
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
-  static constexpr char kOffset = 8;
-  static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
-    // [q0 | q1] (16 bytes each) -> 128-bit lanes [q0 & 15, q0 >> 4, q1 & 15, q1 >> 4]:
-    // values 0-15 then 16-31 of each row.
-    const __m256i q = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b0 + 2))),
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1 + 2)), 1);
-    const __m512i z =
-        _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
-                         _mm512_set1_epi8(0x0F));
-    return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
-  }
-  static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
-                   int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-    avx2::MatMulQ4_0(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
-  }
-};
 
 // Reduce8 of 16 outputs (8 zmm, two 8-lane halves each) at once: lane 4i + m of the
 // result is half (i % 2) of z[2m + i / 2]. Each output is ((a0+a4)+(a2+a6))+((a1+a5)+(a3+a7)).
@@ -159,175 +106,6 @@ inline void StoreTile(float* y, int64_t y_stride, int32_t r, int32_t t, const __
       o[1] = o[1] - sub[2 * k + 1];
     }
   }
-}
-
-// Rows r .. r + 2P - 1, tokens t .. t + T - 1.
-template <typename Unpack, int P, int T>
-void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
-  __m512 acc[P][T];
-  for (int i = 0; i < P; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = _mm512_setzero_ps();
-  }
-  const __m512i offset = _mm512_set1_epi8(Unpack::kOffset);
-  const uint8_t* row0 = w + r * row_bytes;
-  for (int32_t b = 0; b < in / 32; ++b) {
-    __m512i wq[P];
-    __m512 wd[P];
-#pragma GCC unroll 8
-    for (int i = 0; i < P; ++i) {
-      const uint8_t* b0 = row0 + (2 * i) * row_bytes + b * Unpack::kBlockBytes;
-      const uint8_t* b1 = b0 + row_bytes;
-      if (T == 1) {  // decode streams W once: fetch the next tile's rows
-        _mm_prefetch(reinterpret_cast<const char*>(b0 + 2 * P * row_bytes), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b1 + 2 * P * row_bytes), _MM_HINT_T0);
-      }
-      wq[i] = Unpack::Codes(b0, b1);
-      wd[i] = ScalePair(b0, b1);
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < T; ++j) {
-      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
-      const __m512i aq =
-          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4)));
-      float ad;
-      std::memcpy(&ad, a, 4);
-      const __m512 adv = _mm512_set1_ps(ad);
-      const __m512i init = _mm512_sub_epi32(
-          _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, aq));
-#pragma GCC unroll 8
-      for (int i = 0; i < P; ++i) {
-        const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(init, wq[i], aq));
-        acc[i][j] = _mm512_add_ps(acc[i][j], _mm512_mul_ps(_mm512_mul_ps(wd[i], adv), p));
-      }
-    }
-  }
-  StoreTile<P, T>(y, y_stride, r, t, &acc[0][0]);
-}
-
-template <typename Unpack, int P, int T>
-void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
-             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  const int64_t row_bytes = int64_t{in} / 32 * Unpack::kBlockBytes;
-  int32_t r = r0;
-  if (n_tok == 1) {
-    for (; r + 8 <= r1; r += 8)
-      TileQ8<Unpack, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
-    for (; r + 2 <= r1; r += 2)
-      TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
-  } else {
-    for (; r + 2 * P <= r1; r += 2 * P) {
-      int32_t t = 0;
-      for (; t + T <= n_tok; t += T)
-        TileQ8<Unpack, P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-      for (; t < n_tok; ++t) TileQ8<Unpack, P, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-    }
-    for (; r + 2 <= r1; r += 2) {
-      for (int32_t t = 0; t < n_tok; ++t)
-        TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-    }
-  }
-  if (r < r1) Unpack::Rest(y, y_stride, w, x, x_stride, in, r, r1, n_tok);
-}
-
-constexpr int32_t kMaxInitBlocks = 256;  // in <= 8192 for the buffered path
-
-// init[j * nb + b] = -k * (a[4l] + .. + a[4l+3]) in lane l, token t + j, block b
-// (8 lanes; the tile broadcasts them to both halves with a load-only vbroadcasti64x4).
-template <typename Unpack>
-void StartValues(__m256i* init, const uint8_t* x, int64_t x_stride, int32_t nb, int32_t t,
-                 int32_t nt) {
-  const __m256i offset = _mm256_set1_epi8(Unpack::kOffset);
-  for (int32_t j = 0; j < nt; ++j) {
-    const uint8_t* a = x + (t + j) * x_stride + 4;
-    for (int32_t b = 0; b < nb; ++b, a += sizeof(ActQ8x32)) {
-      const __m256i aq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
-      init[j * nb + b] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                          _mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, aq));
-    }
-  }
-}
-
-template <typename Unpack, int P, int T>
-void TileQ8I(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t, const __m256i* init) {
-  const int32_t nb = in / 32;
-  __m512 acc[P * T];
-  for (int k = 0; k < P * T; ++k) acc[k] = _mm512_setzero_ps();
-  const uint8_t* row0 = w + r * row_bytes;
-  for (int32_t b = 0; b < nb; ++b) {
-    __m512i wq[P];
-    __m512 wd[P];
-#pragma GCC unroll 8
-    for (int i = 0; i < P; ++i) {
-      const uint8_t* b0 = row0 + (2 * i) * row_bytes + b * Unpack::kBlockBytes;
-      wq[i] = Unpack::Codes(b0, b0 + row_bytes);
-      wd[i] = ScalePair(b0, b0 + row_bytes);
-    }
-#pragma GCC unroll 16
-    for (int j = 0; j < T; ++j) {
-      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
-      const __m512i aq =
-          _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 4)));
-      float ad;
-      std::memcpy(&ad, a, 4);
-      const __m512 adv = _mm512_set1_ps(ad);
-      const __m512i ini = _mm512_broadcast_i64x4(_mm256_load_si256(init + j * nb + b));
-#pragma GCC unroll 8
-      for (int i = 0; i < P; ++i) {
-        const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(ini, wq[i], aq));
-        acc[i * T + j] = _mm512_add_ps(acc[i * T + j], _mm512_mul_ps(_mm512_mul_ps(wd[i], adv), p));
-      }
-    }
-  }
-  StoreTile<P, T>(y, y_stride, r, t, acc);
-}
-
-template <typename Unpack, int P, int T>
-void TilesI(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-            int64_t x_stride, int32_t in, int32_t r0, int32_t r1, int32_t t, const __m256i* init,
-            int32_t* r_end) {
-  int32_t r = r0;
-  for (; r + 2 * P <= r1; r += 2 * P)
-    TileQ8I<Unpack, P, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t, init);
-  for (; r + 2 <= r1; r += 2)
-    TileQ8I<Unpack, 1, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t, init);
-  *r_end = r;
-}
-
-template <typename Unpack, int P, int T>
-requires(T >= 1 && T <= 8) void MatMulQI(float* y, int64_t y_stride, const uint8_t* w,
-                                         const uint8_t* x, int64_t x_stride, int32_t in, int32_t r0,
-                                         int32_t r1, int32_t n_tok) {
-  const int32_t nb = in / 32;
-  if (n_tok == 1 || nb > kMaxInitBlocks) {
-    MatMulQ<Unpack, 2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
-    return;
-  }
-  const int64_t row_bytes = int64_t{nb} * Unpack::kBlockBytes;
-  alignas(64) __m256i init[T * kMaxInitBlocks];  // 64 KiB
-  int32_t r_end = r0;
-  for (int32_t t = 0; t < n_tok; t += T) {
-    const int32_t nt = n_tok - t < T ? n_tok - t : T;
-    StartValues<Unpack>(init, x, x_stride, nb, t, nt);
-    switch (nt) {
-#define SLM_CASE(N)                                                                              \
-  case N:                                                                                        \
-    if constexpr (N <= T)                                                                        \
-      TilesI<Unpack, P, N>(y, y_stride, w, row_bytes, x, x_stride, in, r0, r1, t, init, &r_end); \
-    break;
-      SLM_CASE(1)
-      SLM_CASE(2)
-      SLM_CASE(3)
-      SLM_CASE(4)
-      SLM_CASE(5)
-      SLM_CASE(6)
-      SLM_CASE(7)
-      SLM_CASE(8)
-#undef SLM_CASE
-    }
-  }
-  if (r_end < r1) Unpack::Rest(y, y_stride, w, x, x_stride, in, r_end, r1, n_tok);
 }
 
 // ---- q4_k rows x ActQ8x256 -------------------------------------------------
@@ -697,16 +475,6 @@ void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   MatMulQ4KTiled<2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
-}
-
-void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
-                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  MatMulQI<UnpackQ8_0, 2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
-}
-
-void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
-                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  MatMulQI<UnpackQ4_0, 2, 8>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
 }
 
 }  // namespace slm::kernels::avx512

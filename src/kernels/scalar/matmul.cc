@@ -4,9 +4,10 @@
 // Data layout: W is row-major, row r at w + r * RowBytes(format, in); ggml
 // block layouts (quant/blocks.h), read with memcpy because tensor bytes may be
 // unaligned. Activations: f32 vectors, or ActQ8x32 / ActQ8x256 blocks.
-// Accumulation order: per output, 8 float lanes; lane l takes the integer
-// partial sum of values 4l..4l+3 of each 32-value chunk, scaled once per block
-// (q8_0, q4_0) or once per super-block (q4_k, q6_k); then Reduce8.
+// Accumulation order: q8_0 / q4_0, one float per output, adding each block's
+// integer dot scaled once (blocks ascending); q4_k / q6_k, 8 float lanes per
+// output, lane l takes the integer partial sum of values 4l..4l+3 of each
+// 32-value chunk, scaled once per super-block; then Reduce8.
 // Loop order: rows outer, tokens inner, so a weight row is read from memory
 // once per call and reused from L1 for every token (prefill).
 #include <cstring>
@@ -58,23 +59,28 @@ void ForRowsAndTokens(float* y, int64_t y_stride, const uint8_t* w, int64_t row_
   }
 }
 
+// The integer dot of one 32-value block.
+inline int32_t BlockDot(const int8_t* w, const int8_t* a) {
+  int32_t p = 0;
+  for (int32_t i = 0; i < 32; ++i) p += int32_t{w[i]} * int32_t{a[i]};
+  return p;
+}
+
 float DotQ8_0(const uint8_t* row, const uint8_t* act, int32_t in) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float acc = 0.0f;
   for (int32_t b = 0; b < in / 32; ++b) {
     BlockQ8_0 wb;
     ActQ8x32 xb;
     std::memcpy(&wb, row + b * sizeof(BlockQ8_0), sizeof wb);
     std::memcpy(&xb, act + b * sizeof(ActQ8x32), sizeof xb);
-    int32_t p[8];
-    LaneSums(wb.qs, xb.qs, p);
     const float s = quant::Fp16ToF32(wb.d) * xb.d;
-    for (int32_t l = 0; l < 8; ++l) acc[l] = acc[l] + s * static_cast<float>(p[l]);
+    acc = acc + s * static_cast<float>(BlockDot(wb.qs, xb.qs));
   }
-  return Reduce8(acc);
+  return acc;
 }
 
 float DotQ4_0(const uint8_t* row, const uint8_t* act, int32_t in) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float acc = 0.0f;
   for (int32_t b = 0; b < in / 32; ++b) {
     BlockQ4_0 wb;
     ActQ8x32 xb;
@@ -85,12 +91,10 @@ float DotQ4_0(const uint8_t* row, const uint8_t* act, int32_t in) {
       v[j] = static_cast<int8_t>((wb.qs[j] & 0xF) - 8);
       v[j + 16] = static_cast<int8_t>((wb.qs[j] >> 4) - 8);
     }
-    int32_t p[8];
-    LaneSums(v, xb.qs, p);
     const float s = quant::Fp16ToF32(wb.d) * xb.d;
-    for (int32_t l = 0; l < 8; ++l) acc[l] = acc[l] + s * static_cast<float>(p[l]);
+    acc = acc + s * static_cast<float>(BlockDot(v, xb.qs));
   }
-  return Reduce8(acc);
+  return acc;
 }
 
 float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {

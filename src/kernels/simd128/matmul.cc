@@ -3,14 +3,21 @@
 //
 // Data layout: W row-major in ggml blocks (quant/blocks.h), unaligned v128
 // loads; activations f32 or ActQ8x32 / ActQ8x256 blocks.
-// Accumulation order: the 8 float lanes of kernels.h are two f32x4
-// registers, lo = lanes 0-3 and hi = lanes 4-7; Reduce8 is lo + hi, then
-// (s0 + s2) + (s1 + s3). Integer lane l of a 32-value chunk (values
+// Accumulation order, f32 / q4_k / q6_k: the 8 float lanes of kernels.h are
+// two f32x4 registers, lo = lanes 0-3 and hi = lanes 4-7; Reduce8 is lo + hi,
+// then (s0 + s2) + (s1 + s3). Integer lane l of a 32-value chunk (values
 // 4l..4l+3) is built from i32x4.dot_i16x8_s on sign-extended codes (pairs)
-// plus one shuffle-add (pairs of pairs); the float step per block is
-// acc = acc + splat(scale) * convert(p), mul then add (no FMA, no relaxed SIMD).
-// Tiling: 4 rows x 1 token (decode) or 2 rows x 4 tokens (prefill); q4_k
-// 2 x 1 / 2 x 2 (TileQ4K); q6_k 2 x 2 for prefill, the row dot for decode.
+// plus one shuffle-add (pairs of pairs); the float step per (super-)block is
+// acc = acc + splat(scale) * convert(p), mul then add (no FMA, no relaxed
+// SIMD).
+// q8_0 / q4_0 (contract 2): a block's exact int32 dot p from 4
+// i32x4.dot_i16x8_s (any lane split: integer sums are exact), then one float
+// acc = acc + s * float(p) per output, blocks ascending, vectorised across
+// outputs: a 4-row tile sums its 4 rows' lanes with one 4x4 transpose-add
+// (Sum4x4) and does one f32x4 mul + add for the 4 rows, per token.
+// Tiling: q8_0 / q4_0 4 rows x 1 token (decode, rows a quarter apart, see
+// MatMulQ) or 4 rows x 4 tokens (prefill); f32 4 x 1 / 2 x 4; q4_k 2 x 1 /
+// 2 x 2 (TileQ4K); q6_k 2 x 2 for prefill, the row dot for decode.
 #include <wasm_simd128.h>
 
 #include <cstring>
@@ -83,62 +90,127 @@ void TileF32(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   }
 }
 
-// The 32 signed codes of a q8_0 / q4_0 block, values 0-15 and 16-31.
+// The codes of one q8_0 / q4_0 block widened to 4 x i16x8 (values 0-7, 8-15,
+// 16-23, 24-31). q4_0 gives the raw nibbles n = w + 8 (0..15: the unsigned
+// widening is cheaper) and kNibbles: its block dot is dot(n, a) - 8 * sum(a),
+// with the 8 * sum(a) term formed once per token and block (ActBlock::off).
 struct UnpackQ8_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
-  static void Codes(const uint8_t* blk, v128_t* c0, v128_t* c1) {
-    *c0 = Load(blk + 2);
-    *c1 = Load(blk + 18);
+  static constexpr bool kNibbles = false;
+  static void Codes(const uint8_t* blk, v128_t c[4]) {
+    const v128_t q0 = Load(blk + 2), q1 = Load(blk + 18);
+    c[0] = wasm_i16x8_extend_low_i8x16(q0);
+    c[1] = wasm_i16x8_extend_high_i8x16(q0);
+    c[2] = wasm_i16x8_extend_low_i8x16(q1);
+    c[3] = wasm_i16x8_extend_high_i8x16(q1);
   }
 };
 struct UnpackQ4_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
-  static void Codes(const uint8_t* blk, v128_t* c0, v128_t* c1) {
-    const v128_t q = Load(blk + 2), eight = wasm_i8x16_splat(8);
-    *c0 = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), eight);
-    *c1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+  static constexpr bool kNibbles = true;
+  static void Codes(const uint8_t* blk, v128_t c[4]) {
+    const v128_t q = Load(blk + 2);
+    const v128_t lo = wasm_v128_and(q, wasm_i8x16_splat(0x0F)), hi = wasm_u8x16_shr(q, 4);
+    c[0] = wasm_u16x8_extend_low_u8x16(lo);
+    c[1] = wasm_u16x8_extend_high_u8x16(lo);
+    c[2] = wasm_u16x8_extend_low_u8x16(hi);
+    c[3] = wasm_u16x8_extend_high_u8x16(hi);
   }
 };
 
+// One token's ActQ8x32 block: its scale, its codes widened to 4 x i16x8 and
+// (q4_0) int32 lanes summing to 8 * sum(a).
+struct ActBlock {
+  float d;
+  v128_t a[4];
+  v128_t off;
+};
+template <typename Unpack>
+inline ActBlock LoadAct(const uint8_t* p) {
+  ActBlock b;
+  std::memcpy(&b.d, p, 4);
+  const v128_t a0 = Load(p + 4), a1 = Load(p + 20);
+  b.a[0] = wasm_i16x8_extend_low_i8x16(a0);
+  b.a[1] = wasm_i16x8_extend_high_i8x16(a0);
+  b.a[2] = wasm_i16x8_extend_low_i8x16(a1);
+  b.a[3] = wasm_i16x8_extend_high_i8x16(a1);
+  if constexpr (Unpack::kNibbles) {
+    // |sum of 4 codes| <= 508: exact in i16.
+    const v128_t s = wasm_i16x8_add(wasm_i16x8_add(b.a[0], b.a[1]), wasm_i16x8_add(b.a[2], b.a[3]));
+    b.off = wasm_i32x4_dot_i16x8(s, wasm_i16x8_splat(8));
+  }
+  return b;
+}
+
+// The block dot p as 4 int32 lanes whose sum is p (exact: each lane is 8
+// products, |lane| <= 8 * 128 * 127).
+template <typename Unpack>
+inline v128_t Dot32(const v128_t c[4], const ActBlock& a) {
+  const v128_t d = wasm_i32x4_add(
+      wasm_i32x4_add(wasm_i32x4_dot_i16x8(c[0], a.a[0]), wasm_i32x4_dot_i16x8(c[1], a.a[1])),
+      wasm_i32x4_add(wasm_i32x4_dot_i16x8(c[2], a.a[2]), wasm_i32x4_dot_i16x8(c[3], a.a[3])));
+  if constexpr (Unpack::kNibbles) return wasm_i32x4_sub(d, a.off);
+  return d;
+}
+
+// R rows r + i * step x T tokens of q8_0 / q4_0 (kernels.h contract 2: one
+// float step per output and block). R == 4 vectorises the float step across
+// the rows: per token one f32x4 accumulator over the 4 rows, the rows' block
+// dots reduced together by Sum4x4, scales F16x4 * splat(act.d). R == 1 keeps
+// one float per output. Each lane is acc = acc + s * float(p), mul then add,
+// exactly the scalar formula.
 template <typename Unpack, int R, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
-  Acc8 acc[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
+            int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1) {
+  static_assert(R == 4 || R == 1);
+  v128_t acc[T];  // R == 4: f32x4 over the rows, per token
+  float accs[T];  // R == 1
+  for (int j = 0; j < T; ++j) {
+    acc[j] = wasm_f32x4_splat(0.0f);
+    accs[j] = 0.0f;
   }
   for (int32_t b = 0; b < in / 32; ++b) {
-    v128_t c0[R], c1[R];
-    float wd[R];
+    const uint8_t* blk[R];
     for (int i = 0; i < R; ++i) {
-      const uint8_t* blk = w + (r + i) * row_bytes + b * Unpack::kBlockBytes;
-      Unpack::Codes(blk, &c0[i], &c1[i]);
-      wd[i] = F16(blk);
+      blk[i] = w + (r + i * step) * row_bytes + b * Unpack::kBlockBytes;
+    }
+    // Several tokens: widen each row's codes once for all of them.
+    v128_t c[T > 1 ? R : 1][4];
+    if constexpr (T > 1) {
+      for (int i = 0; i < R; ++i) Unpack::Codes(blk[i], c[i]);
+    }
+    v128_t wd;  // the rows' F16(w.d)
+    if constexpr (R == 4) {
+      wd = F16x4(blk);
+    } else {
+      wd = wasm_f32x4_splat(F16(blk[0]));
     }
     for (int j = 0; j < T; ++j) {
-      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)};
-      float ad;
-      std::memcpy(&ad, a, 4);
-      const v128_t a0 = Load(a + 4), a1 = Load(a + 20);
+      const ActBlock a = LoadAct<Unpack>(x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x32)});
+      v128_t d[R];
       for (int i = 0; i < R; ++i) {
-        AddScaled(&acc[i][j], wd[i] * ad, LaneSums16(c0[i], a0), LaneSums16(c1[i], a1));
+        if constexpr (T == 1) {
+          Unpack::Codes(blk[i], c[0]);
+          d[i] = Dot32<Unpack>(c[0], a);
+        } else {
+          d[i] = Dot32<Unpack>(c[i], a);
+        }
+      }
+      if constexpr (R == 4) {
+        const v128_t p = Sum4x4(d[0], d[1], d[2], d[3]);
+        const v128_t s = wasm_f32x4_mul(wd, wasm_f32x4_splat(a.d));
+        acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(p)));
+      } else {
+        const float s = wasm_f32x4_extract_lane(wd, 0) * a.d;
+        accs[j] = accs[j] + s * static_cast<float>(HSum(d[0]));
       }
     }
   }
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+  for (int j = 0; j < T; ++j) {
+    for (int i = 0; i < R; ++i) {
+      y[(t + j) * y_stride + r + i * step] = R == 4 ? Lane(acc[j], i) : accs[j];
+    }
   }
-}
-
-template <int R, int T>
-void TileQ8_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-              int64_t x_stride, int32_t in, int32_t r, int32_t t) {
-  TileQ8<UnpackQ8_0, R, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-}
-template <int R, int T>
-void TileQ4_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-              int64_t x_stride, int32_t in, int32_t r, int32_t t) {
-  TileQ8<UnpackQ4_0, R, T>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
 }
 
 // R rows x T tokens of q4_k. The 16-bit weights are pre-multiplied by their
@@ -363,31 +435,13 @@ void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in) {
             0, out, 1);
 }
 
-// Decode streams the weights once; wasm has no prefetch instruction, so with
-// `touch` one byte per 64-byte line of the 4 rows 20 KB ahead is read before
-// each 4-row tile and those misses overlap its compute (q8_0 only: see
-// relaxed.cc, the same trick and its wasm_lab numbers).
-static thread_local volatile uint32_t g_sink;
-static inline uint32_t Touch(const uint8_t* w, int64_t row_bytes, int32_t r, int32_t r1) {
-  const uint8_t* end = w + int64_t{r1} * row_bytes;
-  const uint8_t* ahead = w + int64_t{r} * row_bytes + 20480;
-  uint32_t s = 0;
-  for (const uint8_t* p = ahead; p < ahead + 4 * row_bytes && p < end; p += 64) s += *p;
-  return s;
-}
-
-#define SLM_SIMD128_TILED_MATMUL(Name, Tile, row_bytes_expr, touch)                                \
+#define SLM_SIMD128_TILED_MATMUL(Name, Tile, row_bytes_expr)                                       \
   void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,      \
             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                   \
     const int64_t row_bytes = (row_bytes_expr);                                                    \
     int32_t r = r0;                                                                                \
     if (n_tok == 1) {                                                                              \
-      uint32_t sink = 0;                                                                           \
-      for (; r + 4 <= r1; r += 4) {                                                                \
-        if (touch) sink += Touch(w, row_bytes, r, r1);                                             \
-        Tile<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);                              \
-      }                                                                                            \
-      g_sink = g_sink + sink;                                                                      \
+      for (; r + 4 <= r1; r += 4) Tile<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);    \
       for (; r < r1; ++r) Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);            \
       return;                                                                                      \
     }                                                                                              \
@@ -401,10 +455,59 @@ static inline uint32_t Touch(const uint8_t* w, int64_t row_bytes, int32_t r, int
         Tile<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);                              \
     }                                                                                              \
   }
-SLM_SIMD128_TILED_MATMUL(MatMulF32, TileF32, int64_t{in} * 4, false)
-SLM_SIMD128_TILED_MATMUL(MatMulQ8_0, TileQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)}, true)
-SLM_SIMD128_TILED_MATMUL(MatMulQ4_0, TileQ4_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)}, false)
+SLM_SIMD128_TILED_MATMUL(MatMulF32, TileF32, int64_t{in} * 4)
 #undef SLM_SIMD128_TILED_MATMUL
+
+// q8_0 / q4_0. Decode (one token): 4-row tiles taking rows r0 + j + i * q (q =
+// a quarter of the rows), relaxed.cc's RunRows order: 4 address-ordered
+// streams the hardware prefetcher follows, where 4 adjacent rows read back
+// and forth inside the same pages are followed poorly (wasm has no prefetch
+// instruction). wasm_lab --time under node (best of 27 interleaved rounds,
+// contract 1's kernels linked in the same lab): this tile and row order vs
+// contract 1's adjacent-rows tile (a touch 20 KB ahead for q8_0) take 2.5-3.7x
+// (q8_0) and 1.55-1.6x (q4_0) less time on s110m shapes from DRAM, 1.8x /
+// 1.35x on 256 x 768 from cache.
+// Prefill: 4 rows x 4 tokens (5-15% less time than 2 x 4 or 4 x 2 in
+// wasm_lab, although its 16 widened row vectors exceed the registers), the
+// 4-row tile for the remaining tokens and 1 x 1 for the remaining rows.
+template <typename Unpack>
+void MatMulQ(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 32 * Unpack::kBlockBytes;
+  int32_t r = r0;
+  if (n_tok == 1) {
+    const int32_t q = (r1 - r0) / 4;
+    for (int32_t j = 0; j < q; ++j) {
+      TileQ8<Unpack, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
+    }
+    for (r = r0 + 4 * q; r < r1; ++r) {
+      TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+    }
+    return;
+  }
+  for (; r + 4 <= r1; r += 4) {
+    int32_t t = 0;
+    for (; t + 4 <= n_tok; t += 4) {
+      TileQ8<Unpack, 4, 4>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+    for (; t < n_tok; ++t) TileQ8<Unpack, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) {
+      TileQ8<Unpack, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+}
+
+void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ<UnpackQ8_0>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
+
+void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  MatMulQ<UnpackQ4_0>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
+}
 
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {

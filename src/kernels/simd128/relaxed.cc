@@ -9,28 +9,33 @@
 // every byte of b is in 0..127 both readings of b agree, and each pair sum is
 // at most 2 * 128 * 127 = 32512 < 32767 in magnitude, so neither saturation
 // nor wrapping can happen: the i16 lanes are exact. i32x4.extadd_pairwise
-// (plain SIMD128) then adds pairs of pairs, so lane l is exactly
-// sum_{i<4} a[4l+i] * b[4l+i], kernels.h's p[l]; Dot4 adds a correction c.
-// (The fused i32x4.relaxed_dot_i8x16_i7x16_add_s has the same semantics, but
-// Node 20's V8 11.3, which runs the determinism test, returns 2 * dot without
-// c for it: measured here, so it is not used. What it would save in Chromium,
-// e.g. with a VNNI lowering, is not measured.) Every call below keeps b in
-// 0..127:
+// (plain SIMD128) widens them exactly, and plain i32x4 adds and shuffles
+// (Sum4x4) sum a block's lanes into its exact int32 dot, kernels.h's p, plus a
+// per-token correction C. (The fused i32x4.relaxed_dot_i8x16_i7x16_add_s has
+// the same semantics, but Node 20's V8 11.3, which runs the determinism test,
+// returns 2 * dot without c for it: measured here, so it is not used. What it
+// would save in Chromium, e.g. with a VNNI lowering, is not measured.) Every
+// call below keeps b in 0..127:
 //   q4_0: a = activation code, b = raw nibble n (0..15); w = n - 8, so
-//         p = dot(a, n) - 8 * sum4(a): c = -8 * sum4(a), precomputed per token.
+//         p = dot(a, n) + C with C = -8 * sum(a), per token and block.
 //   q8_0: b = |a| (activation codes are -127..127, kernels.h), a' = w ^ s with
 //         s = 0xFF where a < 0: for a < 0, (w ^ 0xFF) = -w - 1 (no overflow,
 //         unlike -w for w = -128), so (w ^ s) * |a| = w * a - |a|;
-//         c = sum4 of |a| over the negative lanes, precomputed per token.
-// The float step (acc = acc + s * float(p), mul then add, no FMA) and the
-// 8-lane reduction are simd128's.
+//         p = dot(a', |a|) + C with C = the sum of |a| over the negative a.
+// The float step is contract 2's, acc = acc + s * float(p) with s =
+// F16(w.d) * act.d (mul then add, no FMA), one float per output from +0,
+// blocks ascending, vectorised across 4 rows (4-row tiles: one f32x4 per
+// token) or across 4 tokens (the 1-row prefill tile).
 //
-// Layout: per token and 32-value block an aux record (|a|, sign mask, c for
-// q8_0; c for q4_0) in a fixed buffer, so row lengths above kMaxIn use the
-// simd128 kernels (same bits). Tiling: decode 4 rows x 1 token; prefill
-// 2 rows x 4 tokens over row chunks of kRowChunk rows (aux rebuilt per chunk
-// and 4-token group, so a chunk's weights stay in cache). A decode tile's 4
-// rows are far apart (one per quarter of the row range), see RunRows.
+// Layout: per token and 32-value block an aux record (|a|, sign mask for
+// q8_0) and C, per 4-token group and block the 4 tokens' act.d and C as
+// f32x4 / i32x4, in fixed buffers, so row lengths above kMaxIn use the
+// simd128 kernels (same bits). Tiling: decode 4 rows x 1 token; prefill 4
+// rows x 4 tokens (1 x 4 for the last rows) over row chunks of kRowChunk rows
+// (aux rebuilt per chunk and 4-token group, so a chunk's weights stay in
+// cache); wasm_lab --time, 32 tokens: q8_0 10% less time than 2 x 4, q4_0 the
+// same. A decode tile's 4 rows are far apart (one per quarter of the row
+// range), see RunRows.
 #if defined(__wasm_relaxed_simd__)
 
 #include <wasm_simd128.h>
@@ -52,81 +57,34 @@ using quant::BlockQ8_0;
 constexpr int32_t kMaxIn = 16384;  // values per row the aux buffer covers
 constexpr int32_t kGroup = 4;      // tokens per prefill tile / aux group
 constexpr int32_t kRowChunk = 64;  // prefill rows per aux rebuild
+constexpr int kPrefillRows = 4;    // prefill tile rows (x kGroup tokens)
 
 struct AuxQ8 {
-  v128_t abs[2], sgn[2], c[2];  // values 0-15 / 16-31 of the block
+  v128_t abs[2], sgn[2];  // values 0-15 / 16-31 of the block
 };
-struct AuxQ4 {
-  v128_t c[2];
+struct AuxGroup {
+  v128_t d, c;  // act.d (f32) and C (i32) of the group's 4 tokens
 };
-static_assert(sizeof(AuxQ8) == 96 && sizeof(AuxQ4) == 32);
+static_assert(sizeof(AuxQ8) == 64 && sizeof(AuxGroup) == 32);
 
-// One aux buffer per thread (wasm modules here run one thread).
+// One aux buffer per thread (wasm modules here run one thread). g_c and
+// g_group are written by whichever format's build ran last (q8_0 and q4_0
+// share them: a build is always followed by its own tiles).
 thread_local AuxQ8 g_aux_q8[kGroup][kMaxIn / 32];
-thread_local AuxQ4 g_aux_q4[kGroup][kMaxIn / 32];
-// q8_0 decode: a 4-row tile's products F16(w) * ad, one f32x4 per block.
-thread_local v128_t g_scales_q8[kMaxIn / 32];
+thread_local int32_t g_c[kGroup][kMaxIn / 32];
+thread_local AuxGroup g_group[kMaxIn / 32];
 
-using simd128::Acc8;
 using simd128::F16;
+using simd128::F16x4;
+using simd128::HSum;
+using simd128::Lane;
 using simd128::Load;
-using simd128::Reduce8;
-using simd128::Zero8;
+using simd128::Sum4x4;
 
-// The f16 scales of 4 blocks (at p[i]) as f32x4, exactly quant::Fp16ToF32:
-// exponent and mantissa moved to f32 position and multiplied by 2^112 (exact
-// for normal and subnormal halves: wasm floats keep subnormals), inf/NaN
-// (exponent 31) get the f32 all-ones exponent with the mantissa kept, then
-// the sign.
-inline v128_t F16x4(const uint8_t* const p[4]) {
-  v128_t h = wasm_i32x4_splat(0);
-  h = wasm_v128_load16_lane(p[0], h, 0);
-  h = wasm_v128_load16_lane(p[1], h, 2);
-  h = wasm_v128_load16_lane(p[2], h, 4);
-  h = wasm_v128_load16_lane(p[3], h, 6);
-  const v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
-  v128_t f = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
-  const v128_t exp_mask = wasm_i32x4_splat(0x7c00);
-  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, exp_mask), exp_mask);
-  f = wasm_v128_or(f, wasm_v128_and(special, wasm_i32x4_splat(0x7f800000)));
-  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
-}
-
-// The f16 scales of R blocks (one per row), as F16x4 for R = 4.
-template <int R>
-struct RowScales {
-  v128_t v;
-  float f[R];
-  explicit RowScales(const uint8_t* const blk[R]) {
-    if constexpr (R == 4) {
-      v = F16x4(blk);
-    } else {
-      for (int i = 0; i < R; ++i) f[i] = F16(blk[i]);
-    }
-  }
-  // vs[i] = splat(F16(blk[i]) * ad): one rounded product, as in kernels.h.
-  void Splats(float ad, v128_t vs[R]) const {
-    if constexpr (R == 4) {
-      const v128_t s = wasm_f32x4_mul(v, wasm_f32x4_splat(ad));
-      vs[0] = wasm_i32x4_shuffle(s, s, 0, 0, 0, 0);
-      vs[1] = wasm_i32x4_shuffle(s, s, 1, 1, 1, 1);
-      vs[2] = wasm_i32x4_shuffle(s, s, 2, 2, 2, 2);
-      vs[3] = wasm_i32x4_shuffle(s, s, 3, 3, 3, 3);
-    } else {
-      for (int i = 0; i < R; ++i) vs[i] = wasm_f32x4_splat(f[i] * ad);
-    }
-  }
-};
-
-inline void AddScaled(Acc8* acc, v128_t vs, v128_t p_lo, v128_t p_hi) {
-  acc->lo = wasm_f32x4_add(acc->lo, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_lo)));
-  acc->hi = wasm_f32x4_add(acc->hi, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_hi)));
-}
-
-// c + exact 4-value lane sums of a * b, b in 0..127 (see the top).
-inline v128_t Dot4(v128_t a, v128_t b, v128_t c) {
-  return wasm_i32x4_add(c,
-                        wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a, b)));
+// Exact i16 pair sums of a * b, b in 0..127 (see the top), widened to 4
+// int32 lanes (sums of 4 adjacent products).
+inline v128_t Dot4(v128_t a, v128_t b) {
+  return wasm_i32x4_extadd_pairwise_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a, b));
 }
 
 // Sums of 4 adjacent signed / unsigned bytes as i32x4 (exact, plain SIMD128).
@@ -141,6 +99,16 @@ inline const uint8_t* Act(const uint8_t* x, int64_t x_stride, int32_t t, int32_t
   return x + t * x_stride + b * int64_t{sizeof(ActQ8x32)};
 }
 
+// After a build of nt == kGroup tokens: each block's 4 act.d and C.
+void BuildGroup(const uint8_t* x, int64_t x_stride, int32_t t0, int32_t nb) {
+  for (int32_t b = 0; b < nb; ++b) {
+    float d[kGroup];
+    for (int32_t j = 0; j < kGroup; ++j) std::memcpy(&d[j], Act(x, x_stride, t0 + j, b), 4);
+    g_group[b].d = wasm_f32x4_make(d[0], d[1], d[2], d[3]);
+    g_group[b].c = wasm_i32x4_make(g_c[0][b], g_c[1][b], g_c[2][b], g_c[3][b]);
+  }
+}
+
 void BuildAuxQ8(const uint8_t* x, int64_t x_stride, int32_t t0, int32_t nt, int32_t nb) {
   for (int32_t j = 0; j < nt; ++j) {
     for (int32_t b = 0; b < nb; ++b) {
@@ -150,121 +118,130 @@ void BuildAuxQ8(const uint8_t* x, int64_t x_stride, int32_t t0, int32_t nt, int3
         const v128_t v = Load(a + 16 * h);
         o.abs[h] = wasm_i8x16_abs(v);
         o.sgn[h] = wasm_i8x16_shr(v, 7);
-        o.c[h] = Sum4U(wasm_v128_and(o.abs[h], o.sgn[h]));
       }
+      // |a| <= 127 (never -128), so abs & sgn is |a| on the negative lanes.
+      g_c[j][b] = HSum(wasm_i32x4_add(Sum4U(wasm_v128_and(o.abs[0], o.sgn[0])),
+                                      Sum4U(wasm_v128_and(o.abs[1], o.sgn[1]))));
     }
   }
+  if (nt == kGroup) BuildGroup(x, x_stride, t0, nb);
 }
 
 void BuildAuxQ4(const uint8_t* x, int64_t x_stride, int32_t t0, int32_t nt, int32_t nb) {
   for (int32_t j = 0; j < nt; ++j) {
     for (int32_t b = 0; b < nb; ++b) {
       const uint8_t* a = Act(x, x_stride, t0 + j, b) + 4;
-      AuxQ4& o = g_aux_q4[j][b];
-      for (int h = 0; h < 2; ++h) {
-        o.c[h] = wasm_i32x4_neg(wasm_i32x4_shl(Sum4S(Load(a + 16 * h)), 3));
-      }
+      g_c[j][b] = -8 * HSum(wasm_i32x4_add(Sum4S(Load(a)), Sum4S(Load(a + 16))));
     }
   }
+  if (nt == kGroup) BuildGroup(x, x_stride, t0, nb);
 }
 
-// R rows r + i * step (i < R) x T tokens (tokens t0 + j, aux slot j).
-template <int R, int T>
-void TileQ8_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-              int64_t x_stride, int32_t nb, int32_t r, int32_t step, int32_t t0) {
-  if constexpr (R == 4 && T == 1) {
-    // Decode: the scale products of all blocks first (the same one rounded
-    // product per block and row), then the integer dots and the float step;
-    // wasm_lab: 10-20% less time from cache than scales inside the loop.
-    for (int32_t b = 0; b < nb; ++b) {
+// A format's integer block dot without C, as 4 int32 lanes summing to
+// dot(a', b) (q8_0) or dot(a, n) (q4_0): Row holds one row's block, Tok
+// one token's (aux slot j, activation block at act).
+struct KQ8 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  struct Row {
+    v128_t q0, q1;
+  };
+  struct Tok {
+    v128_t abs0, abs1, sgn0, sgn1;
+  };
+  static Row LoadRow(const uint8_t* blk) { return {Load(blk + 2), Load(blk + 18)}; }
+  static Tok LoadTok(int32_t j, int32_t b, const uint8_t*) {
+    const AuxQ8& a = g_aux_q8[j][b];
+    return {a.abs[0], a.abs[1], a.sgn[0], a.sgn[1]};
+  }
+  static v128_t Dot(const Row& w, const Tok& a) {
+    return wasm_i32x4_add(Dot4(wasm_v128_xor(w.q0, a.sgn0), a.abs0),
+                          Dot4(wasm_v128_xor(w.q1, a.sgn1), a.abs1));
+  }
+};
+struct KQ4 {
+  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  struct Row {
+    v128_t n0, n1;  // nibbles of values 0-15 / 16-31
+  };
+  struct Tok {
+    v128_t a0, a1;
+  };
+  static Row LoadRow(const uint8_t* blk) {
+    const v128_t q = Load(blk + 2);
+    return {wasm_v128_and(q, wasm_i8x16_splat(0x0F)), wasm_u8x16_shr(q, 4)};
+  }
+  static Tok LoadTok(int32_t, int32_t, const uint8_t* act) {
+    return {Load(act + 4), Load(act + 20)};
+  }
+  static v128_t Dot(const Row& w, const Tok& a) {
+    return wasm_i32x4_add(Dot4(a.a0, w.n0), Dot4(a.a1, w.n1));
+  }
+};
+
+// R rows r + i * step (i < R) x T tokens (tokens t0 + j, aux slot j). R == 4:
+// per token one f32x4 over the 4 rows, their block dots reduced together
+// (Sum4x4) plus splat(C); T == kGroup with R < 4: one f32x4 per row over the
+// 4 tokens (g_group's act.d and C); otherwise one float per output. Every
+// lane is acc = acc + s * float(p), mul then add.
+template <typename K, int R, int T>
+void Tile(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+          int64_t x_stride, int32_t nb, int32_t r, int32_t step, int32_t t0) {
+  constexpr bool kByRows = R == 4, kByTokens = R < 4 && T == kGroup;
+  const uint8_t* row[R];
+  for (int i = 0; i < R; ++i) row[i] = w + (r + i * step) * row_bytes;
+  v128_t acc[kByRows ? T : R];  // f32x4 accumulators (kByRows / kByTokens)
+  float accs[R][T];             // one float per output (other shapes)
+  for (v128_t& v : acc) v = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) accs[i][j] = 0.0f;
+  }
+  for (int32_t b = 0; b < nb; ++b) {
+    typename K::Row wr[R];
+    for (int i = 0; i < R; ++i) wr[i] = K::LoadRow(row[i] + b * K::kBlockBytes);
+    v128_t d[R][T];
+    for (int j = 0; j < T; ++j) {
+      const typename K::Tok a = K::LoadTok(j, b, Act(x, x_stride, t0 + j, b));
+      for (int i = 0; i < R; ++i) d[i][j] = K::Dot(wr[i], a);
+    }
+    if constexpr (kByRows) {
       const uint8_t* blk[4];
-      for (int i = 0; i < 4; ++i) {
-        blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ8_0)};
+      for (int i = 0; i < 4; ++i) blk[i] = row[i] + b * K::kBlockBytes;
+      const v128_t wd = F16x4(blk);
+      for (int j = 0; j < T; ++j) {
+        const v128_t p =
+            wasm_i32x4_add(Sum4x4(d[0][j], d[1][j], d[2][j], d[3][j]), wasm_i32x4_splat(g_c[j][b]));
+        // The 4 rows' s = F16(w.d) * act.d, one rounded product each.
+        // (Forming all blocks' scales in a first pass, as contract 1's decode
+        // tile did, takes 5-30% more time from DRAM for q8_0 and 0-15% for
+        // q4_0 here: wasm_lab --time.)
+        const v128_t s = wasm_f32x4_mul(wd, wasm_v128_load32_splat(Act(x, x_stride, t0 + j, b)));
+        acc[j] = wasm_f32x4_add(acc[j], wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(p)));
       }
-      float ad;
-      std::memcpy(&ad, Act(x, x_stride, t0, b), 4);
-      g_scales_q8[b] = wasm_f32x4_mul(F16x4(blk), wasm_f32x4_splat(ad));
-    }
-    Acc8 acc[4] = {Zero8(), Zero8(), Zero8(), Zero8()};
-    for (int32_t b = 0; b < nb; ++b) {
-      const AuxQ8& a = g_aux_q8[0][b];
-      const float* sc = reinterpret_cast<const float*>(&g_scales_q8[b]);
-      for (int i = 0; i < 4; ++i) {
-        const uint8_t* blk = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ8_0)};
-        const v128_t p0 = Dot4(wasm_v128_xor(Load(blk + 2), a.sgn[0]), a.abs[0], a.c[0]);
-        const v128_t p1 = Dot4(wasm_v128_xor(Load(blk + 18), a.sgn[1]), a.abs[1], a.c[1]);
-        AddScaled(&acc[i], wasm_v128_load32_splat(sc + i), p0, p1);
-      }
-    }
-    for (int i = 0; i < 4; ++i) y[t0 * y_stride + r + i * step] = Reduce8(acc[i]);
-    return;
-  }
-  Acc8 acc[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
-  }
-  for (int32_t b = 0; b < nb; ++b) {
-    v128_t c0[R], c1[R];
-    const uint8_t* blk[R];
-    for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ8_0)};
-      c0[i] = Load(blk[i] + 2);
-      c1[i] = Load(blk[i] + 18);
-    }
-    const RowScales<R> wd(blk);
-    for (int j = 0; j < T; ++j) {
-      const AuxQ8& a = g_aux_q8[j][b];
-      float ad;
-      std::memcpy(&ad, Act(x, x_stride, t0 + j, b), 4);
-      v128_t vs[R];
-      wd.Splats(ad, vs);
+    } else if constexpr (kByTokens) {
+      const AuxGroup& g = g_group[b];
       for (int i = 0; i < R; ++i) {
-        const v128_t p0 = Dot4(wasm_v128_xor(c0[i], a.sgn[0]), a.abs[0], a.c[0]);
-        const v128_t p1 = Dot4(wasm_v128_xor(c1[i], a.sgn[1]), a.abs[1], a.c[1]);
-        AddScaled(&acc[i][j], vs[i], p0, p1);
+        const v128_t p = wasm_i32x4_add(Sum4x4(d[i][0], d[i][1], d[i][2], d[i][3]), g.c);
+        const v128_t s = wasm_f32x4_mul(wasm_f32x4_splat(F16(row[i] + b * K::kBlockBytes)), g.d);
+        acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(p)));
+      }
+    } else {
+      for (int j = 0; j < T; ++j) {
+        float ad;
+        std::memcpy(&ad, Act(x, x_stride, t0 + j, b), 4);
+        for (int i = 0; i < R; ++i) {
+          const float s = F16(row[i] + b * K::kBlockBytes) * ad;
+          accs[i][j] = accs[i][j] + s * static_cast<float>(HSum(d[i][j]) + g_c[j][b]);
+        }
       }
     }
   }
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t0 + j) * y_stride + r + i * step] = Reduce8(acc[i][j]);
-  }
-}
-
-template <int R, int T>
-void TileQ4_0(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-              int64_t x_stride, int32_t nb, int32_t r, int32_t step, int32_t t0) {
-  Acc8 acc[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
-  }
-  const v128_t m4 = wasm_i8x16_splat(0x0F);
-  for (int32_t b = 0; b < nb; ++b) {
-    v128_t n0[R], n1[R];
-    const uint8_t* blk[R];
-    for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ4_0)};
-      const v128_t q = Load(blk[i] + 2);
-      n0[i] = wasm_v128_and(q, m4);
-      n1[i] = wasm_u8x16_shr(q, 4);
-    }
-    const RowScales<R> wd(blk);
     for (int j = 0; j < T; ++j) {
-      const AuxQ4& aux = g_aux_q4[j][b];
-      const uint8_t* a = Act(x, x_stride, t0 + j, b);
-      float ad;
-      std::memcpy(&ad, a, 4);
-      v128_t vs[R];
-      wd.Splats(ad, vs);
-      const v128_t a0 = Load(a + 4), a1 = Load(a + 20);
-      for (int i = 0; i < R; ++i) {
-        const v128_t p0 = Dot4(a0, n0[i], aux.c[0]);
-        const v128_t p1 = Dot4(a1, n1[i], aux.c[1]);
-        AddScaled(&acc[i][j], vs[i], p0, p1);
-      }
+      float v = accs[i][j];
+      if constexpr (kByRows) v = Lane(acc[j], i);
+      if constexpr (kByTokens) v = Lane(acc[i], j);
+      y[(t0 + j) * y_stride + r + i * step] = v;
     }
-  }
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t0 + j) * y_stride + r + i * step] = Reduce8(acc[i][j]);
   }
 }
 
@@ -274,8 +251,8 @@ using BuildFn = void (*)(const uint8_t*, int64_t, int32_t, int32_t, int32_t);
 
 struct Tiles {
   BuildFn build;
-  TileFn r4t1, r1t1, r2t4, r1t4;
-  bool quarters;  // decode tiles take one row from each quarter (RunRows)
+  TileFn r4t1, r1t1, rnt4, r1t4;  // rnt4: kPrefillRows rows x 4 tokens
+  bool quarters;                  // decode tiles take one row from each quarter (RunRows)
 };
 
 // Rows [r0, r1) x tokens [t0, t0 + nt), nt = kGroup or 1, with the aux of
@@ -285,7 +262,9 @@ void RunRows(const Tiles& k, float* y, int64_t y_stride, const uint8_t* w, int64
              int32_t nt) {
   int32_t r = r0;
   if (nt == kGroup) {
-    for (; r + 2 <= r1; r += 2) k.r2t4(y, y_stride, w, row_bytes, x, x_stride, nb, r, 1, t0);
+    for (; r + kPrefillRows <= r1; r += kPrefillRows) {
+      k.rnt4(y, y_stride, w, row_bytes, x, x_stride, nb, r, 1, t0);
+    }
     for (; r < r1; ++r) k.r1t4(y, y_stride, w, row_bytes, x, x_stride, nb, r, 1, t0);
     return;
   }
@@ -295,11 +274,12 @@ void RunRows(const Tiles& k, float* y, int64_t y_stride, const uint8_t* w, int64
   // streams inside the same 4 KiB pages, back and forth, which the hardware
   // prefetcher follows poorly; so a decode tile takes rows r0 + j + i * q
   // (q = a quarter of the rows, i < 4): 4 streams, each walking its quarter in
-  // address order. wasm_lab --decode under node, s110m-like shapes from DRAM:
-  // q8_0 1.05-1.65x the adjacent-rows tile with a touch 20 KB ahead (which
-  // had been -20% time over no touch), and touching ahead on top of the
-  // quarters is slower; q4_0 1.3-1.45x adjacent rows. The rows' results are
-  // the same bits (each row is computed alone).
+  // address order. wasm_lab --decode under node (contract 1's tiles; that
+  // mode is gone with them), s110m-like shapes from DRAM: q8_0 1.05-1.65x the
+  // adjacent-rows tile with a touch 20 KB ahead (which had been -20% time
+  // over no touch), and touching ahead on top of the quarters is slower; q4_0
+  // 1.3-1.45x adjacent rows. The rows' results are the same bits (each row is
+  // computed alone).
   const int32_t q = k.quarters ? (r1 - r0) / 4 : 0;
   for (int32_t j = 0; j < q; ++j) k.r4t1(y, y_stride, w, row_bytes, x, x_stride, nb, r0 + j, q, t0);
   r = r0 + 4 * q;
@@ -326,10 +306,12 @@ void MatMul(const Tiles& k, float* y, int64_t y_stride, const uint8_t* w, int64_
   }
 }
 
-const Tiles kTilesQ8 = {BuildAuxQ8,     TileQ8_0<4, 1>, TileQ8_0<1, 1>,
-                        TileQ8_0<2, 4>, TileQ8_0<1, 4>, true};
-const Tiles kTilesQ4 = {BuildAuxQ4,     TileQ4_0<4, 1>, TileQ4_0<1, 1>,
-                        TileQ4_0<2, 4>, TileQ4_0<1, 4>, true};
+const Tiles kTilesQ8 = {BuildAuxQ8,           Tile<KQ8, 4, 1>,
+                        Tile<KQ8, 1, 1>,      Tile<KQ8, kPrefillRows, kGroup>,
+                        Tile<KQ8, 1, kGroup>, true};
+const Tiles kTilesQ4 = {BuildAuxQ4,           Tile<KQ4, 4, 1>,
+                        Tile<KQ4, 1, 1>,      Tile<KQ4, kPrefillRows, kGroup>,
+                        Tile<KQ4, 1, kGroup>, true};
 
 }  // namespace
 

@@ -1,7 +1,8 @@
 // Small SIMD128 helpers shared by simd128/matmul.cc and simd128/relaxed.cc
 // (wasm builds only). The 8-lane accumulator and its reduction are the
-// kernels.h contract's: lanes 0-3 in lo, 4-7 in hi, reduced as
-// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+// kernels.h contract's (f32, q4_k, q6_k): lanes 0-3 in lo, 4-7 in hi, reduced
+// as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)). The integer
+// reductions (q8_0 / q4_0 block dots) are exact, so their order is free.
 #ifndef SLM_KERNELS_SIMD128_VEC_H_
 #define SLM_KERNELS_SIMD128_VEC_H_
 
@@ -35,6 +36,49 @@ inline float F16(const uint8_t* p) {
 }
 
 inline v128_t Load(const void* p) { return wasm_v128_load(p); }
+
+// The f16 scales of 4 blocks (at p[i], unaligned) as f32x4, exactly
+// quant::Fp16ToF32: exponent and mantissa moved to f32 position and
+// multiplied by 2^112 (exact for normal and subnormal halves: wasm floats
+// keep subnormals), inf/NaN (exponent 31) get the f32 all-ones exponent with
+// the mantissa kept, then the sign.
+inline v128_t F16x4(const uint8_t* const p[4]) {
+  v128_t h = wasm_i32x4_splat(0);
+  h = wasm_v128_load16_lane(p[0], h, 0);
+  h = wasm_v128_load16_lane(p[1], h, 2);
+  h = wasm_v128_load16_lane(p[2], h, 4);
+  h = wasm_v128_load16_lane(p[3], h, 6);
+  const v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+  v128_t f = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+  const v128_t exp_mask = wasm_i32x4_splat(0x7c00);
+  const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, exp_mask), exp_mask);
+  f = wasm_v128_or(f, wasm_v128_and(special, wasm_i32x4_splat(0x7f800000)));
+  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+}
+
+// [sum of v0's lanes, v1's, v2's, v3's] (i32x4, exact): a 4x4 transpose-add,
+// 6 shuffles + 3 adds for 4 horizontal sums.
+inline v128_t Sum4x4(v128_t v0, v128_t v1, v128_t v2, v128_t v3) {
+  const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6),
+                                  wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7));
+  const v128_t b = wasm_i32x4_add(wasm_i32x4_shuffle(v2, v3, 0, 2, 4, 6),
+                                  wasm_i32x4_shuffle(v2, v3, 1, 3, 5, 7));
+  return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+}
+
+// Lane i of an f32x4 (i need not be a constant).
+inline float Lane(v128_t v, int i) {
+  float f[4];
+  wasm_v128_store(f, v);
+  return f[i];
+}
+
+// The sum of v's 4 int32 lanes (exact).
+inline int32_t HSum(v128_t v) {
+  v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+  v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+  return wasm_i32x4_extract_lane(v, 0);
+}
 
 }  // namespace slm::kernels::simd128
 
