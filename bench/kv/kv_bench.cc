@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../../tests/wasm/determinism_cases.h"
+#include "sampler/sampler.h"
 
 using namespace slm;
 using Clock = std::chrono::steady_clock;
@@ -33,21 +34,6 @@ double Since(Clock::time_point t0) {
 // Process CPU seconds: on a shared, loaded machine wall time mostly measures
 // the neighbours; CPU time (all threads) is the steadier figure.
 double Cpu() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
-
-// Greedy pick, ties to the lowest id. The best value stays in a register: reloading
-// l[best] each step made a 32000-way argmax cost ~0.13 ms per token, a fifth of a
-// batched stories15M step, in both the sequential and the batched loop.
-int32_t Argmax(std::span<const float> l) {
-  int32_t best = 0;
-  float v = l[0];
-  for (size_t i = 1; i < l.size(); ++i) {
-    if (l[i] > v) {
-      v = l[i];
-      best = static_cast<int32_t>(i);
-    }
-  }
-  return best;
-}
 
 std::unique_ptr<Model> MakeModel(const ModelConfig& c, std::vector<TensorData>* keep) {
   *keep = determinism::Quantize(determinism::RandomTensors(c, 1, 0.02f), DType::kQ8_0);
@@ -105,7 +91,7 @@ int PrefixPass(const Model& m, bool reuse, int threads, int group, double* prefi
     t0 = Clock::now();
     for (int step = 0; step < 16; ++step) {
       for (int g = 0; g < group; ++g) {
-        next[g] = Argmax(ses.logits(seqs[g]));
+        next[g] = ArgMax(ses.logits(seqs[g]));
         gen->push_back(next[g]);
       }
       if (step < 15) CHECK_OK(ses.DecodeBatch(seqs, next));
@@ -176,7 +162,7 @@ int Batch(int threads) {
     if (r == 0) {
       for (int g = 0; g < kSeqs; ++g) {
         for (int step = 0; step < kSteps; ++step) {
-          const int32_t id = Argmax(ses.logits(seqs[g]));
+          const int32_t id = ArgMax(ses.logits(seqs[g]));
           gen[r].push_back(id);
           CHECK_OK(ses.Decode(seqs[g], id));
         }
@@ -185,7 +171,7 @@ int Batch(int threads) {
       std::vector<std::vector<int32_t>> per(kSeqs);
       for (int step = 0; step < kSteps; ++step) {
         for (int g = 0; g < kSeqs; ++g) {
-          next[g] = Argmax(ses.logits(seqs[g]));
+          next[g] = ArgMax(ses.logits(seqs[g]));
           per[g].push_back(next[g]);
         }
         CHECK_OK(ses.DecodeBatch(seqs, next));

@@ -27,6 +27,38 @@ TEST(Sampler, GreedyTiesGoToLowestId) {
   EXPECT_EQ(ArgMax(with_nan), 2);
 }
 
+// ArgMax keeps 8 running maxima: ties, NaN and -inf must still resolve as one
+// left-to-right pass would, wherever they fall relative to the lanes and tail.
+TEST(Sampler, ArgMaxMatchesOnePassOnEveryLaneAndTail) {
+  auto one_pass = [](const std::vector<float>& l) {
+    int32_t best = -1;
+    for (size_t i = 0; i < l.size(); ++i) {
+      if (l[i] != l[i]) continue;
+      if (best < 0 || l[i] > l[best]) best = static_cast<int32_t>(i);
+    }
+    return best < 0 ? 0 : best;
+  };
+  int checked = 0;
+  for (size_t n : {1, 7, 8, 9, 16, 23, 100}) {
+    for (size_t hi = 0; hi < n; ++hi) {
+      std::vector<float> l(n);
+      for (size_t i = 0; i < n; ++i) l[i] = static_cast<float>((i * 7919) % 13) - 6.0f;
+      l[hi] = 50.0f;
+      if (hi + 9 < n) l[hi + 9] = 50.0f;  // a later tie in another lane
+      if (hi > 0) l[hi - 1] = NAN;
+      EXPECT_EQ(ArgMax(l), one_pass(l)) << "n " << n << " max at " << hi;
+      ++checked;
+    }
+    EXPECT_EQ(ArgMax(std::vector<float>(n, -INFINITY)), 0);
+    EXPECT_EQ(ArgMax(std::vector<float>(n, NAN)), 0);
+    std::vector<float> signed_zero(n, -1.0f);
+    signed_zero[n - 1] = 0.0f;
+    if (n > 1) signed_zero[n / 2] = -0.0f;  // -0 == +0: the first one wins
+    EXPECT_EQ(ArgMax(signed_zero), one_pass(signed_zero));
+  }
+  EXPECT_EQ(checked, 1 + 7 + 8 + 9 + 16 + 23 + 100);
+}
+
 TEST(Sampler, ConfigValidated) {
   EXPECT_FALSE(Sampler::Create(0, {}).ok());
   EXPECT_FALSE(Sampler::Create(8, {-0.5f, 0, 1, 0}).ok());
