@@ -15,19 +15,11 @@
 // prefetch of the next tile's rows; prefill 2 x 8: bench/kernels/vnni_lab.cc
 // measured q4_k 3.1x the AVX2 kernels on 2048 x 768 x 32 tokens); an odd last
 // row goes to the AVX2 kernel (same bits). Tiling never changes a result.
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and then warn
-// (-Wuninitialized) inside the header once inlined; the values are fully
-// written, so silence the header only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-
 #include <cstring>
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/intrin.h"
 #include "quant/blocks.h"
 
 namespace slm::kernels::avx512 {

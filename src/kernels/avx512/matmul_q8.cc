@@ -18,16 +18,11 @@
 // | row 12 + i]; unpack 32, unpack 64 and one shuffle_i32x4 per output leave
 // row r + k in lane k (24 shuffles for 16 rows x 8 dwords).
 // Rows left over (r1 - r0 not a multiple of 16) go to the AVX2 kernel, same bits.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-
 #include <cstring>
 
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx512/avx512.h"
+#include "kernels/avx512/intrin.h"
 #include "quant/blocks.h"
 
 namespace slm::kernels::avx512 {
