@@ -5,7 +5,8 @@
 // lane per lane j; the n % 8 tail is added lane by lane in scalar code on the
 // stored accumulator, then Reduce8 (hi + lo half, movehl, last pair). The
 // attention's weighted sum of V is elementwise (one running sum per i), which
-// vectorizes without changing any rounding; its scores are computed 8
+// vectorizes without changing any rounding (WeightedSum: up to 64 running
+// sums in registers across positions); its scores are computed 8
 // positions at a time (Dot8) and its softmax is avx2::Softmax (swiglu.cc).
 #include <immintrin.h>
 
@@ -75,6 +76,26 @@ inline void Dot8(const float* q, const float* const* k, int32_t n, float scale, 
   _mm256_storeu_ps(out, _mm256_div_ps(v, _mm256_set1_ps(scale)));
 }
 
+// out[0..8N) = sum over t ascending of scores[t] * v_t[0..8N) from +0 (the
+// contract's running sum per element), v_t = the row of position t at offset
+// kv_off. N accumulators stay in registers across positions: the previous
+// load-add-store of `out` per position made every step wait on store
+// forwarding.
+template <int N>
+inline void WeightedSum(float* out, const float* scores, const float* const* v_pages,
+                        int32_t page_tokens, int64_t kv_dim, int64_t kv_off, int32_t n_pos) {
+  __m256 acc[N];
+  for (int k = 0; k < N; ++k) acc[k] = _mm256_setzero_ps();
+  for (int32_t t = 0; t < n_pos; ++t) {
+    const float* vt = v_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
+    const __m256 a = _mm256_set1_ps(scores[t]);
+    for (int k = 0; k < N; ++k) {
+      acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(a, _mm256_loadu_ps(vt + 8 * k)));
+    }
+  }
+  for (int k = 0; k < N; ++k) _mm256_storeu_ps(out + 8 * k, acc[k]);
+}
+
 }  // namespace
 
 void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
@@ -102,17 +123,32 @@ void Attention(float* out, const float* q, const float* const* k_pages, const fl
     }
     Softmax(scores, n_pos);
     float* oh = out + static_cast<int64_t>(h) * head_dim;
-    for (int32_t i = 0; i < head_dim; ++i) oh[i] = 0.0f;
-    for (int32_t t = 0; t < n_pos; ++t) {
-      const float* vt = v_pages[t / page_tokens] + (t % page_tokens) * kv_dim + kv_off;
-      const float a = scores[t];
-      const __m256 va = _mm256_set1_ps(a);
-      int32_t i = 0;
-      for (; i + 8 <= head_dim; i += 8) {
-        const __m256 o = _mm256_loadu_ps(oh + i);
-        _mm256_storeu_ps(oh + i, _mm256_add_ps(o, _mm256_mul_ps(va, _mm256_loadu_ps(vt + i))));
+    int32_t i = 0;
+    for (; i + 8 <= head_dim;) {
+      const int32_t n8 = (head_dim - i) / 8 < 8 ? (head_dim - i) / 8 : 8;
+      switch (n8) {
+#define SLM_CASE(N)                                                                  \
+  case N:                                                                            \
+    WeightedSum<N>(oh + i, scores, v_pages, page_tokens, kv_dim, kv_off + i, n_pos); \
+    break;
+        SLM_CASE(1)
+        SLM_CASE(2)
+        SLM_CASE(3)
+        SLM_CASE(4)
+        SLM_CASE(5)
+        SLM_CASE(6)
+        SLM_CASE(7)
+        SLM_CASE(8)
+#undef SLM_CASE
       }
-      for (; i < head_dim; ++i) oh[i] = oh[i] + a * vt[i];
+      i += 8 * n8;
+    }
+    for (; i < head_dim; ++i) {  // head_dim % 8 tail, same order
+      float o = 0.0f;
+      for (int32_t t = 0; t < n_pos; ++t) {
+        o = o + scores[t] * v_pages[t / page_tokens][(t % page_tokens) * kv_dim + kv_off + i];
+      }
+      oh[i] = o;
     }
   }
 }
