@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the kernel labs against a release libslm.a: bench/kernels/build.sh [BUILD_DIR]
 # (default build/release; configure it with -DCMAKE_BUILD_TYPE=Release first).
-# -O3 like the Release library; vnni_lab.cc and tile_lab.cc include the AVX-512 kernel source
+# -O3 like the Release library; vnni_lab.cc includes the AVX-512 kernel sources
 # and gets that folder's flags (it needs an AVX-512 VNNI CPU to run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +16,7 @@ for src in bench/kernels/*.cc; do
   [[ "$src" == *wasm_lab.cc ]] && continue
   out="$build/bench/$(basename "${src%.cc}")"
   flags=""
-  [[ "$src" == *vnni_lab.cc || "$src" == *tile_lab.cc ]] && flags="$avx512"
+  [[ "$src" == *vnni_lab.cc ]] && flags="$avx512"
   mkdir -p "$(dirname "$out")"
   # shellcheck disable=SC2086
   g++ -std=c++20 -O3 -fno-exceptions -ffp-contract=off $flags -Isrc "$src" "$build/src/libslm.a" -lpthread -o "$out"

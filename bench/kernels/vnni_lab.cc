@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../../src/kernels/avx512/matmul.cc"
+#include "../../src/kernels/avx512/matmul_q8.cc"
 #include "base/prng.h"
 #include "kernels/kernels.h"
 #include "quant/quant.h"
@@ -66,9 +67,6 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 
 }  // namespace
 
-#define V(U, P, T) \
-  Variant { #U " " #P "x" #T, kernels::avx512::MatMulQ < kernels::avx512::U, P, T> }
-
 int main(int argc, char** argv) {
   int32_t in = 768, rounds = 15;
   std::string only;
@@ -83,12 +81,11 @@ int main(int argc, char** argv) {
     std::vector<Variant> v;
   };
   std::vector<Case> cases = {
+      // q8_0 / q4_0 (contract 2): the 16-row transposed tile, up to 8 tokens per call group.
       {DType::kQ8_0,
-       {V(UnpackQ8_0, 2, 4), V(UnpackQ8_0, 2, 6), V(UnpackQ8_0, 3, 4), V(UnpackQ8_0, 4, 3),
-        V(UnpackQ8_0, 4, 4), V(UnpackQ8_0, 2, 8)}},
+       {Variant{"q8_0 16 rows x 8", kernels::avx512::MatMulQ8<kernels::avx512::UnpackQ8_0>}}},
       {DType::kQ4_0,
-       {V(UnpackQ4_0, 2, 4), V(UnpackQ4_0, 2, 6), V(UnpackQ4_0, 3, 4), V(UnpackQ4_0, 4, 3),
-        V(UnpackQ4_0, 4, 4), V(UnpackQ4_0, 2, 8), V(UnpackQ4_0, 3, 8)}},
+       {Variant{"q4_0 16 rows x 8", kernels::avx512::MatMulQ8<kernels::avx512::UnpackQ4_0>}}},
       {DType::kQ4_K,
        {Variant{"q4_k 1x4", kernels::avx512::MatMulQ4KTiled<1, 4>},
         Variant{"q4_k 2x2", kernels::avx512::MatMulQ4KTiled<2, 2>},
