@@ -167,6 +167,7 @@ void Session::ReleasePages(Seq& q) {
   q.pages.clear();
   q.position = 0;
   q.has_logits = false;
+  q.batch_row = -1;
   q.chain = 0;
   q.shareable = true;
 }
@@ -201,7 +202,18 @@ Status Session::ResetSequence(SeqId s) {
 
 std::span<const float> Session::logits(SeqId s) const {
   if (s < 0 || s >= kMaxSequences || !seqs_[s].live || !seqs_[s].has_logits) return {};
-  return seqs_[s].logits;
+  return {LogitsData(seqs_[s]), seqs_[s].logits.size()};
+}
+
+const float* Session::LogitsData(const Seq& q) const {
+  if (q.batch_row < 0) return q.logits.data();
+  return logits_batch_.data() + static_cast<size_t>(q.batch_row) * q.logits.size();
+}
+
+void Session::MaterializeLogits(Seq& q) {
+  if (q.batch_row < 0) return;
+  std::memcpy(q.logits.data(), LogitsData(q), q.logits.size() * sizeof(float));
+  q.batch_row = -1;
 }
 
 int32_t Session::position(SeqId s) const {
@@ -555,15 +567,23 @@ void Session::Forward(const int32_t* ids, int32_t n, int32_t want_logits) {
     k_.rmsnorm(last, last, norm, dim, c.norm_eps);
     MatMuls({{&model_.output(), s.logits.data(), c.vocab_size, last, -1, MatrixSlot::kOutput}}, 1);
     s.has_logits = true;
+    s.batch_row = -1;
     return;
+  }
+  // logits_batch_ is about to be overwritten: a sequence whose logits are a
+  // row of it and that does not advance in this batch keeps them (copied).
+  for (Seq& q : seqs_) {
+    if (q.batch_row < 0) continue;
+    bool advances = false;
+    for (int32_t t = 0; t < n; ++t) advances = advances || &seqs_[tok_seq_[t]] == &q;
+    if (!advances) MaterializeLogits(q);
   }
   for (int32_t t = 0; t < n; ++t) k_.rmsnorm(x + t * dim, x + t * dim, norm, dim, c.norm_eps);
   float* lb = logits_batch_.data();
   MatMuls({{&model_.output(), lb, c.vocab_size, x, -1, MatrixSlot::kOutput}}, n);
-  const size_t vocab = static_cast<size_t>(c.vocab_size);
   for (int32_t t = 0; t < n; ++t) {
     Seq& s = seqs_[tok_seq_[t]];
-    std::memcpy(s.logits.data(), lb + t * vocab, vocab * sizeof(float));
+    s.batch_row = t;
     s.has_logits = true;
   }
 }

@@ -150,7 +150,16 @@ class Session {
     bool shareable = true;
     std::vector<int32_t> pages;  // page table, capacity max_pages_
     std::vector<float> logits;   // [vocab]
+    // >= 0: the current logits are row batch_row of logits_batch_ (the last
+    // DecodeBatch's output, not copied out: a copy per sequence and step was
+    // ~10% of a batched stories15M step); `logits` is stale until
+    // MaterializeLogits copies the row, which happens before logits_batch_
+    // is overwritten while this sequence still needs them.
+    int32_t batch_row = -1;
   };
+  // The current logits of q ([vocab]; valid when q.has_logits).
+  const float* LogitsData(const Seq& q) const;
+  void MaterializeLogits(Seq& q);
 
   Session(const Model& m, int32_t n_ctx, int32_t n_threads, const KernelTable& k, int32_t n_pages,
           bool prefix_reuse);

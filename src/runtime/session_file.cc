@@ -180,7 +180,7 @@ std::vector<uint8_t> Session::SerializeSequence(SeqId s,
       }
     }
   }
-  if (q.has_logits) PutBytes(q.logits.data(), q.logits.size() * sizeof(float), &out);
+  if (q.has_logits) PutBytes(LogitsData(q), q.logits.size() * sizeof(float), &out);
   PutBytes(sampler_state.data(), sampler_state.size(), &out);
   AppendSessionFileDigest(&out);
   return out;
@@ -270,6 +270,7 @@ Status Session::RestoreSequenceFrom(SeqId s, std::span<const uint8_t> bytes,
   if (h.has_logits) {
     std::memcpy(q.logits.data(), v.logits.data(), v.logits.size());
     q.has_logits = true;
+    q.batch_row = -1;
   }
   if (sampler_state != nullptr) sampler_state->assign(v.sampler.begin(), v.sampler.end());
   return Status::Ok();

@@ -106,6 +106,41 @@ TEST_F(KvFixture, DecodeBatchChecksItsArguments) {
   EXPECT_EQ(s->position(*b), 1);
 }
 
+// A batch's logits stay in the session's batch buffer until they are needed
+// elsewhere: a sequence left out of the next batch, or advanced alone, or
+// saved, must still see exactly its own last logits.
+TEST_F(KvFixture, LogitsOfSequencesLeftOutOfTheNextBatchAreKept) {
+  auto s = Make();
+  SeqId a = 0, b = 0, c = 0;
+  for (SeqId* id : {&b, &c}) {
+    auto n = s->NewSequence();
+    ASSERT_TRUE(n.ok());
+    *id = *n;
+  }
+  for (SeqId id : {a, b, c}) ASSERT_TRUE(s->Prefill(id, Concat({1}, Ids(5, 20 + id))).ok());
+  const SeqId ab[] = {a, b}, bc[] = {b, c};
+  const int32_t ids[] = {7, 9};
+  ASSERT_TRUE(s->DecodeBatch(ab, ids).ok());
+  const std::vector<float> a1(s->logits(a).begin(), s->logits(a).end());
+  const std::vector<uint8_t> saved = s->SerializeSequence(a, {});
+  ASSERT_TRUE(s->DecodeBatch(bc, ids).ok());  // overwrites the batch rows; a stays
+  EXPECT_TRUE(SameBits(s->logits(a), a1));
+  const std::vector<float> b2(s->logits(b).begin(), s->logits(b).end());
+  ASSERT_TRUE(s->Decode(c, 3).ok());  // a single step does not touch the batch rows
+  EXPECT_TRUE(SameBits(s->logits(b), b2));
+  EXPECT_TRUE(SameBits(s->logits(a), a1));
+  // The file written while a's logits were a batch row holds those logits.
+  auto r = s->NewSequence();
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(s->RestoreSequenceFrom(*r, saved, "saved", nullptr).ok());
+  EXPECT_TRUE(SameBits(s->logits(*r), a1));
+  // And the same logits as decoding a alone.
+  auto ref = Make();
+  ASSERT_TRUE(ref->Prefill(0, Concat({1}, Ids(5, 20))).ok());
+  ASSERT_TRUE(ref->Decode(0, 7).ok());
+  EXPECT_TRUE(SameBits(ref->logits(0), a1));
+}
+
 TEST_F(KvFixture, DecodeAndDecodeBatchDoNotAllocate) {
   auto s = Make(true, 0, 2);
   auto b = s->NewSequence();
