@@ -25,9 +25,9 @@
 //       acc  = acc + s * float(p)                           (acc from +0, b ascending)
 //     result = acc. One integer per block (not 8 lanes) makes the float step
 //     one scalar per (row, block, token), so an ISA vectorises it across rows:
-//     16 rows per zmm after transposing 16 rows' blocks, the step that made
-//     batched decode and prefill ~4x cheaper than contract 1's 8 float lanes
-//     per row and block (bench/RESULTS.md run 5).
+//     16 rows per zmm after transposing 16 rows' blocks. Multi-token products
+//     ran 2-4.6x faster than under contract 1's 8 float lanes per row and
+//     block (bench/kernels/RESULTS.md, "Kernel contract 2").
 //   q4_k, q6_k (256-value super-blocks): activations are ActQ8x256 blocks; for
 //     super-block b, with 32-value chunks c = 0..7 and lane l = 0..7:
 //       p[c][l] = sum_{i=0..3} v[32c + 4l + i] * a[32c + 4l + i]   (int32)
