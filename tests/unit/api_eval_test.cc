@@ -3,7 +3,6 @@
 // archive verifies, and tampering or a different base is reported.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -30,18 +29,6 @@ std::vector<uint8_t> Convert(const std::string& model) {
   return s.ok() ? std::move(s).value() : std::vector<uint8_t>{};
 }
 
-slm_package* Open(const std::vector<uint8_t>& bytes) {
-  auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
-  std::memcpy(buf, bytes.data(), bytes.size());
-  slm_open_params p;
-  slm_open_params_default(&p);
-  p.take_ownership = 1;
-  slm_package* pkg = nullptr;
-  EXPECT_EQ(slm_package_open_memory(buf, bytes.size(), "pkg", 3, &p, &pkg), SLM_OK)
-      << slm_last_error();
-  return pkg;
-}
-
 std::string Cases() {
   auto t = ReadFileToString(test::SourceDir() + "/tests/data/eval/stories260K.jsonl");
   EXPECT_TRUE(t.ok()) << t.status().ToString();
@@ -53,7 +40,7 @@ class ApiEval : public ::testing::Test {
   static void SetUpTestSuite() { bytes_ = new std::vector<uint8_t>(Convert("stories260K.bin")); }
   void SetUp() override {
     ASSERT_FALSE(bytes_->empty());
-    pkg_ = Open(*bytes_);
+    pkg_ = test::OpenPackageBytes(*bytes_, "pkg");
     ASSERT_NE(pkg_, nullptr);
     ASSERT_EQ(slm_session_create(pkg_, nullptr, &session_), SLM_OK) << slm_last_error();
   }
@@ -174,7 +161,7 @@ TEST_F(ApiEval, IncludedBaseVerifiesAloneAndADifferentBaseDiffers) {
 
   // The int8 export of the same model: another base, so the replay differs
   // (or is refused) — never a silent pass.
-  slm_package* other = Open(Convert("stories260K-q8.bin"));
+  slm_package* other = test::OpenPackageBytes(Convert("stories260K-q8.bin"), "pkg");
   ASSERT_NE(other, nullptr);
   const slm_status st = slm_release_verify(other, reinterpret_cast<const uint8_t*>(archive.data()),
                                            archive.size(), &v);

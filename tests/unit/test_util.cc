@@ -86,13 +86,18 @@ const std::vector<uint8_t>& Stories260KPackage() {
 slm_package* OpenStories260K() {
   const std::vector<uint8_t>& bytes = Stories260KPackage();
   if (bytes.empty()) return nullptr;
+  return OpenPackageBytes(bytes, "stories260K");
+}
+
+slm_package* OpenPackageBytes(const std::vector<uint8_t>& bytes, const std::string& name) {
   auto* buf = static_cast<uint8_t*>(slm_alloc(bytes.size()));
   std::memcpy(buf, bytes.data(), bytes.size());
   slm_open_params p;
   slm_open_params_default(&p);
   p.take_ownership = 1;
   slm_package* pkg = nullptr;
-  const slm_status st = slm_package_open_memory(buf, bytes.size(), "stories260K", 11, &p, &pkg);
+  const slm_status st =
+      slm_package_open_memory(buf, bytes.size(), name.data(), name.size(), &p, &pkg);
   EXPECT_EQ(st, SLM_OK) << slm_last_error();
   if (st != SLM_OK) slm_free(buf);
   return pkg;

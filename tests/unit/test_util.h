@@ -25,6 +25,9 @@ const std::vector<uint8_t>& Stories260KPackage();
 // Those bytes opened through the C ABI from an slm_alloc copy the handle owns
 // (take_ownership); nullptr (after a test failure) if anything failed.
 slm_package* OpenStories260K();
+// Package bytes opened through the C ABI from an slm_alloc copy the handle
+// owns (take_ownership), named `name` in errors; nullptr after a test failure.
+slm_package* OpenPackageBytes(const std::vector<uint8_t>& bytes, const std::string& name);
 // A fresh path under the test temp dir (file not created).
 std::string TempPath(const std::string& name);
 // The repository root (for tests/golden, tests/hostile).
