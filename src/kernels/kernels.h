@@ -124,15 +124,18 @@ struct KernelTable {
   void (*add)(float* y, const float* x, int32_t n);
   // out[n_heads * head_dim] = attention of q[n_heads * head_dim] over positions
   // 0..n_pos-1 of one layer's paged cache (runtime/kv_cache.h): position t's
-  // K row (kv_dim = n_kv_heads * head_dim floats) is at
-  //   k_pages[t / page_tokens] + (t % page_tokens) * kv_dim
-  // and its V row likewise in v_pages. A contiguous [n_pos][kv_dim] cache is
+  // K row (n_kv_heads * head_dim floats) is at
+  //   k_pages[t / page_tokens] + (t % page_tokens) * kv_stride
+  // and its V row likewise in v_pages. A contiguous [n_pos][kv_stride] cache is
   // one page with page_tokens >= n_pos. The reduction order is the one above
-  // (positions ascending), so the paging never changes a bit. scores is
-  // scratch [n_pos].
+  // (positions ascending), so the paging never changes a bit. Each head is
+  // independent, so a caller may run kv heads g0..g1 alone: q and out offset by
+  // g0 * group * head_dim, the page pointers by g0 * head_dim, n_kv_heads =
+  // g1 - g0, kv_stride the cache's full row (Session splits decode this way
+  // across threads). scores is scratch [n_pos].
   void (*attention)(float* out, const float* q, const float* const* k_pages,
                     const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
-                    int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+                    int32_t n_heads, int32_t n_kv_heads, int32_t head_dim, int32_t kv_stride);
   // Activation quantizers (n a multiple of 32 / 256).
   QuantizeActFn quantize_q8x32;
   QuantizeActFn quantize_q8x256;

@@ -56,6 +56,9 @@ using SeqId = int32_t;
 class Session {
  public:
   static constexpr int32_t kMaxBatch = 32;  // tokens per prefill chunk
+  // A single token's attention with at least this many query-key products
+  // (positions x q_dim) is split across the pool by kv heads (AttentionBatch).
+  static constexpr int64_t kSplitAttentionMin = 32768;
 
   // Fails (InvalidArgument) if n_ctx is negative or above config.max_seq_len,
   // n_threads or kv_budget_mib is negative or the budget holds no page,

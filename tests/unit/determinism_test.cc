@@ -146,6 +146,30 @@ TEST(Determinism, EveryFormatIsBitIdenticalAcrossTablesThreadsAndPrefill) {
   }
 }
 
+// Decode attention over a long context is split across threads by kv heads
+// (Session::kSplitAttentionMin); 3 threads split 4 kv heads unevenly (1, 1, 2).
+TEST(Determinism, DecodeAttentionSplitByHeadsIsBitIdentical) {
+  const ModelConfig c = determinism::Config(512, 256, 2, 8, 4, 320, 160);
+  constexpr int32_t kSteps = 140;
+  const int64_t last_pos = static_cast<int64_t>(determinism::Prompt().size()) + kSteps;
+  ASSERT_GE(last_pos * c.q_dim(), 2 * Session::kSplitAttentionMin) << "the split is not reached";
+  const auto tensors = determinism::RandomTensors(c, 7, 0.05f);
+  auto m = Model::Create(c, tensors);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const auto want = RunLogits(**m, {0, 1, &ScalarKernels()}, true, kSteps);
+  ASSERT_EQ(want.size(), static_cast<size_t>(kSteps + 1) * c.vocab_size);
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  for (int ti = 0; ti < n_tables; ++ti) {
+    for (int32_t threads : {1, 2, 3}) {
+      const auto got = RunLogits(**m, {0, threads, tables[ti]}, true, kSteps);
+      ASSERT_EQ(got.size(), want.size());
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
+          << tables[ti]->name << ", " << threads << " threads";
+    }
+  }
+}
+
 // A prompt longer than one prefill batch (Session::kMaxBatch) equals decode steps.
 TEST(Determinism, LongPromptAcrossBatchesEqualsDecodeSteps) {
   const ModelConfig c = determinism::Rand256Config();

@@ -70,13 +70,29 @@ TEST(KernelsAttention, PagedAttentionMatchesScalarBits) {
       }
       std::vector<float> want(n_heads * head_dim), scores(n_pos);
       ScalarKernels().attention(want.data(), q.data(), kp.data(), vp.data(), kPage, scores.data(),
-                                n_pos, n_heads, n_kv, head_dim);
+                                n_pos, n_heads, n_kv, head_dim, kv_dim);
       for (int ti = 0; ti < n_tables; ++ti) {
         std::vector<float> got(want.size(), -1.0f);
         tables[ti]->attention(got.data(), q.data(), kp.data(), vp.data(), kPage, scores.data(),
-                              n_pos, n_heads, n_kv, head_dim);
+                              n_pos, n_heads, n_kv, head_dim, kv_dim);
         ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
             << tables[ti]->name << " head_dim " << head_dim << " n_pos " << n_pos;
+        // KV heads one at a time (as Session splits decode across threads):
+        // page pointers offset to the head, kv_stride the full row.
+        std::vector<float> split(want.size(), -1.0f);
+        const int32_t group = n_heads / n_kv;
+        for (int32_t g = 0; g < n_kv; ++g) {
+          std::vector<const float*> kg(n_pages), vg(n_pages);
+          for (int32_t p = 0; p < n_pages; ++p) {
+            kg[p] = kp[p] + g * head_dim;
+            vg[p] = vp[p] + g * head_dim;
+          }
+          const size_t off = static_cast<size_t>(g) * group * head_dim;
+          tables[ti]->attention(split.data() + off, q.data() + off, kg.data(), vg.data(), kPage,
+                                scores.data(), n_pos, group, 1, head_dim, kv_dim);
+        }
+        ASSERT_EQ(std::memcmp(split.data(), want.data(), want.size() * 4), 0)
+            << tables[ti]->name << " by kv head, head_dim " << head_dim << " n_pos " << n_pos;
         ++checked;
       }
     }

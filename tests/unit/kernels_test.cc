@@ -153,10 +153,10 @@ TEST(KernelsAllIsas, ElementwiseKernelsAreBitIdenticalToScalar) {
       std::vector<float> o0(n_heads * head_dim), o1(o0.size()), sc(n_pos);
       const float* kp = kc.data();  // one page holding all positions
       const float* vp = vc.data();
-      s.attention(o0.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv,
-                  head_dim);
-      k.attention(o1.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv,
-                  head_dim);
+      s.attention(o0.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv, head_dim,
+                  kv_dim);
+      k.attention(o1.data(), q.data(), &kp, &vp, n_pos, sc.data(), n_pos, n_heads, n_kv, head_dim,
+                  kv_dim);
       EXPECT_EQ(std::memcmp(o0.data(), o1.data(), o0.size() * 4), 0) << k.name;
     }
   }

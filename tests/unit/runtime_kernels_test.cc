@@ -107,11 +107,13 @@ TEST(Kernels, RopeStylesPairDifferentDimensions) {
 
 TEST(Kernels, GroupedQueryAttentionMatchesFloat64) {
   const int n_heads = 4, n_kv = 2, hd = 8, n_pos = 5, kv_dim = n_kv * hd;
-  auto q = Random(n_heads * hd, 9), kc = Random(n_pos * kv_dim, 10), vc = Random(n_pos * kv_dim, 11);
+  auto q = Random(n_heads * hd, 9), kc = Random(n_pos * kv_dim, 10),
+       vc = Random(n_pos * kv_dim, 11);
   std::vector<float> out(n_heads * hd), scores(n_pos);
   const float* kp = kc.data();  // one page holding all positions
   const float* vp = vc.data();
-  K().attention(out.data(), q.data(), &kp, &vp, n_pos, scores.data(), n_pos, n_heads, n_kv, hd);
+  K().attention(out.data(), q.data(), &kp, &vp, n_pos, scores.data(), n_pos, n_heads, n_kv, hd,
+                kv_dim);
   for (int h = 0; h < n_heads; ++h) {
     const int g = h / (n_heads / n_kv);
     std::vector<double> sc(n_pos);

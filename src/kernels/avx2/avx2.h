@@ -16,7 +16,7 @@ void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in);
 void RmsNorm(float* out, const float* x, const float* w, int32_t n, float eps);
 void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
                int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
-               int32_t n_kv_heads, int32_t head_dim);
+               int32_t n_kv_heads, int32_t head_dim, int32_t kv_stride);
 
 void SwiGlu(float* gate, const float* up, int32_t n);  // swiglu.cc
 void Softmax(float* x, int32_t n);                     // swiglu.cc (Exp8)

@@ -72,11 +72,11 @@ void Add(float* y, const float* x, int32_t n) {
   for (int32_t i = 0; i < n; ++i) y[i] = y[i] + x[i];
 }
 
-void Attention(float* out, const float* q, const float* const* k_pages,
-               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
-               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim) {
+void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
+               int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
+               int32_t n_kv_heads, int32_t head_dim, int32_t kv_stride) {
   const int32_t group = n_heads / n_kv_heads;
-  const int64_t kv_dim = static_cast<int64_t>(n_kv_heads) * head_dim;
+  const int64_t kv_dim = kv_stride;  // floats from one position's row to the next
   const float scale = Sqrt(static_cast<float>(head_dim));
   for (int32_t h = 0; h < n_heads; ++h) {
     const float* qh = q + static_cast<int64_t>(h) * head_dim;

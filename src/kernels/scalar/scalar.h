@@ -23,9 +23,9 @@ void Rope(float* v, int32_t n_heads, int32_t head_dim, const float* cos_t, const
 void Softmax(float* x, int32_t n);
 void SwiGlu(float* gate, const float* up, int32_t n);
 void Add(float* y, const float* x, int32_t n);
-void Attention(float* out, const float* q, const float* const* k_pages,
-               const float* const* v_pages, int32_t page_tokens, float* scores, int32_t n_pos,
-               int32_t n_heads, int32_t n_kv_heads, int32_t head_dim);
+void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
+               int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
+               int32_t n_kv_heads, int32_t head_dim, int32_t kv_stride);
 
 void QuantizeQ8x32(const float* x, uint8_t* xq, int32_t n);
 void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n);

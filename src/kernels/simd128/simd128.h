@@ -16,7 +16,7 @@ float Dot(const float* a, const float* b, int32_t n);
 // elementwise.cc: scalar's attention with the V sum in f32x4 (same bits).
 void Attention(float* out, const float* q, const float* const* k_pages, const float* const* v_pages,
                int32_t page_tokens, float* scores, int32_t n_pos, int32_t n_heads,
-               int32_t n_kv_heads, int32_t head_dim);
+               int32_t n_kv_heads, int32_t head_dim, int32_t kv_stride);
 void Matvec(float* y, const float* w, const float* x, int32_t out, int32_t in);
 
 void MatMulF32(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
