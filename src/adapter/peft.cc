@@ -148,6 +148,38 @@ StatusOr<Adapter> ImportPeftFromMemory(const std::string& folder,
 
 namespace {
 
+// PEFT's embedding LoRA: lora_embedding_A [r, vocab], lora_embedding_B [dim, r];
+// token id's embedding gains scale * B A[:, id], so Delta E [vocab, dim] =
+// scale * A^T B^T. As a low-rank delta (Delta = B' A'): A' = B^T [r, dim],
+// B' = A^T [vocab, r]. In: *a, *b as stored; out: A', B' and their shapes.
+Status EmbeddingLowRank(const Package& base, const SafetensorsTensor& ta,
+                        const SafetensorsTensor& tb, const std::string& what, std::vector<float>* a,
+                        std::vector<float>* b, std::vector<int64_t>* a_shape,
+                        std::vector<int64_t>* b_shape) {
+  const TensorData* e = base.FindTensor("token_embd.weight");
+  if (e == nullptr || e->shape.size() != 2) {
+    return NotFound(what + ": the base has no token_embd.weight matrix");
+  }
+  const int64_t vocab = e->shape[0], dim = e->shape[1], r = ta.shape[0];
+  if (ta.shape[1] != vocab || tb.shape.size() != 2 || tb.shape[0] != dim || tb.shape[1] != r) {
+    return InvalidArgument(what + ": token_embd.weight is " + ShapeString(e->shape) +
+                           " in the base, so lora_embedding_A must be [r, " +
+                           std::to_string(vocab) + "] and lora_embedding_B [" +
+                           std::to_string(dim) + ", r]; found A " + ShapeString(ta.shape) + ", B " +
+                           ShapeString(tb.shape));
+  }
+  std::vector<float> at(a->size()), bt(b->size());
+  for (int64_t j = 0; j < r; ++j) {
+    for (int64_t v = 0; v < vocab; ++v) at[v * r + j] = (*a)[j * vocab + v];
+    for (int64_t i = 0; i < dim; ++i) bt[j * dim + i] = (*b)[i * r + j];
+  }
+  *a = std::move(bt);
+  *b = std::move(at);
+  *a_shape = {r, dim};
+  *b_shape = {vocab, r};
+  return Status::Ok();
+}
+
 StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
   using namespace lora_import;
   const std::string& folder = dir.dir();
@@ -216,27 +248,27 @@ StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
   for (const SafetensorsTensor& t : st->tensors()) {
     std::string n = t.name;
     const std::string what = st_path + ": tensor '" + t.name + "'";
-    if (n.find("lora_embedding_") != std::string::npos) {
-      return Unsupported(what + ": embedding LoRA is not supported");
-    }
     const std::string prefix = "base_model.model.";
     if (n.rfind(prefix, 0) != 0) return FormatError(what + ": expected a 'base_model.model.' name");
     n = n.substr(prefix.size());
-    bool is_a = false;
+    bool is_a = false, is_embedding = false;
     std::string module;
     for (const char* suffix :
-         {".lora_A.weight", ".lora_A.default.weight", ".lora_B.weight", ".lora_B.default.weight"}) {
+         {".lora_A.weight", ".lora_A.default.weight", ".lora_B.weight", ".lora_B.default.weight",
+          ".lora_embedding_A", ".lora_embedding_A.default", ".lora_embedding_B",
+          ".lora_embedding_B.default"}) {
       const size_t sl = std::strlen(suffix);
       if (n.size() > sl && n.compare(n.size() - sl, sl, suffix) == 0) {
         module = n.substr(0, n.size() - sl);
-        is_a = std::strstr(suffix, "lora_A") != nullptr;
+        is_a = std::strstr(suffix, "_A") != nullptr;
+        is_embedding = std::strstr(suffix, "embedding") != nullptr;
         break;
       }
     }
     if (module.empty()) {
       return Unsupported(what +
-                         ": not a lora_A / lora_B weight (bias or modules_to_save "
-                         "tensors are not supported)");
+                         ": not a lora_A / lora_B / lora_embedding_A / lora_embedding_B weight "
+                         "(bias or modules_to_save tensors are not supported)");
     }
     const size_t dot = module.find_last_of('.');
     const std::string leaf = dot == std::string::npos ? module : module.substr(dot + 1);
@@ -250,6 +282,12 @@ StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
     if (target.empty()) {
       return Unsupported(what + ": module '" + module + "' has no llama-family counterpart");
     }
+    if (is_embedding != (target == "token_embd.weight")) {
+      return Unsupported(what + (is_embedding ? ": lora_embedding_A/B on a module that is not the "
+                                                "token embedding"
+                                              : ": lora_A/B on the token embedding (PEFT writes "
+                                                "lora_embedding_A/B there)"));
+    }
     Pair& p = pairs[target];
     from[target] = module;
     if ((is_a ? p.a : p.b) != nullptr) return FormatError(what + ": appears twice");
@@ -262,8 +300,9 @@ StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
   bool permuted = false;
   for (const auto& [target, p] : pairs) {
     const std::string what = st_path + ": " + from[target];
+    const std::string kind = target == "token_embd.weight" ? "lora_embedding_" : "lora_";
     if (!p.a || !p.b) {
-      return FormatError(what + ": has lora_" + (p.a ? "A" : "B") + " but no lora_" +
+      return FormatError(what + ": has " + kind + (p.a ? "A" : "B") + " but no " + kind +
                          (p.a ? "B" : "A"));
     }
     if (p.a->shape.size() != 2 || p.a->shape[0] != *r) {
@@ -272,14 +311,18 @@ StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
     }
     SLM_ASSIGN_OR_RETURN(std::vector<float> a, Widen(*p.a, st_path));
     SLM_ASSIGN_OR_RETURN(std::vector<float> b, Widen(*p.b, st_path));
+    std::vector<int64_t> a_shape = p.a->shape, b_shape = p.b->shape;
+    if (target == "token_embd.weight") {
+      SLM_RETURN_IF_ERROR(EmbeddingLowRank(base, *p.a, *p.b, what, &a, &b, &a_shape, &b_shape));
+    }
     if (const int32_t heads = QkHeads(target, c); heads > 0 && permute) {
       if (p.b->shape.size() == 2 && p.b->shape[0] == int64_t{heads} * c.head_dim) {
         PermuteQkRows(&b, heads, c.head_dim, p.b->shape[1], /*to_interleaved=*/true);
         permuted = true;
       }  // else AddLowRank reports the shape
     }
-    SLM_RETURN_IF_ERROR(AddLowRank(base, target, std::move(a), p.a->shape, std::move(b), p.b->shape,
-                                   scale, what, &out));
+    SLM_RETURN_IF_ERROR(
+        AddLowRank(base, target, std::move(a), a_shape, std::move(b), b_shape, scale, what, &out));
   }
   SLM_RETURN_IF_ERROR(Finish(base, &out).WithContext(folder));
   out.name = BaseName(folder);

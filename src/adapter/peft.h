@@ -10,13 +10,20 @@
 //   (default false), "target_modules" (list of module names, or a string =
 //   PEFT regex, then not checked), "peft_type" (LORA if present).
 //   Refused as Unsupported: use_dora, fan_in_fan_out, non-empty rank_pattern /
-//   alpha_pattern, embedding LoRA (lora_embedding_A/B), a pickle-only folder.
+//   alpha_pattern, a pickle-only folder.
 //   tensors: base_model.model.<HF module>.lora_A[.default].weight [r, in] and
 //   .lora_B[.default].weight [out, r], F32/F16/BF16. The HF module maps to our
 //   GGUF-style name with HfToGgufName (model.layers.N.self_attn.q_proj ->
 //   blk.N.attn_q.weight, lm_head -> output.weight).
 // Each pair becomes a low-rank delta Delta W = scale * B A with
 // scale = lora_alpha / r, or lora_alpha / sqrt(r) with use_rslora.
+// The token embedding (model.embed_tokens) has PEFT's own names and layout:
+// .lora_embedding_A[.default] [r, vocab] and .lora_embedding_B[.default]
+// [dim, r], Delta E [vocab, dim] = scale * A^T B^T, stored as the low-rank
+// delta B' = A^T, A' = B^T on token_embd.weight. When the base ties its output
+// to the embedding the delta reaches the output projection too (docs/adapters.md:
+// as in llama.cpp and a merged PEFT model; an unmerged PEFT model on a tied
+// base leaves lm_head as it was).
 //
 // RoPE row order (the rule): PEFT adapters are trained on the HF checkpoint,
 // whose q/k rows are ordered for half-split RoPE. Our HF importer keeps that

@@ -118,6 +118,11 @@ class ImportFixture : public ::testing::Test {
            "\"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]" +
            extra + "}";
   }
+  // Config() with embed_tokens in target_modules.
+  std::string EmbdConfig() {
+    const std::string c = Config();
+    return c.substr(0, c.size() - 2) + ", \"embed_tokens\"]}";
+  }
 
   std::unique_ptr<Package> base_;
   JsonValue expected_;
@@ -295,6 +300,71 @@ void ExpectError(const StatusOr<Adapter>& a, const std::string& needle) {
   EXPECT_NE(a.status().message().find(needle), std::string::npos) << a.status().message();
 }
 
+// n floats 0.01 * ((i * 37) % 17 - 8) as bytes (static storage: views outlive the call).
+std::span<const uint8_t> EmbeddingBytes(size_t n) {
+  static std::vector<std::vector<float>> keep;
+  keep.emplace_back(n);
+  for (size_t i = 0; i < n; ++i) keep.back()[i] = 0.01f * static_cast<float>((i * 37) % 17) - 0.08f;
+  return {reinterpret_cast<const uint8_t*>(keep.back().data()), n * sizeof(float)};
+}
+
+TEST_F(ImportFixture, PeftEmbeddingLoraIsATransposedLowRankDelta) {
+  // lora_embedding_A [4, 512], lora_embedding_B [64, 4] beside the fixture's 35 pairs.
+  const auto a_bytes = EmbeddingBytes(4 * 512), b_bytes = EmbeddingBytes(64 * 4 + 3).subspan(12);
+  const std::string dir = PeftCopy("peft_embd", Config(), [&](std::vector<SafetensorsTensor>* ts) {
+    SafetensorsTensor e = ts->front();
+    e.name = "base_model.model.model.embed_tokens.lora_embedding_A";
+    e.shape = {4, 512};
+    e.data = a_bytes;
+    ts->push_back(e);
+    e.name = "base_model.model.model.embed_tokens.lora_embedding_B";
+    e.shape = {64, 4};
+    e.data = b_bytes;
+    ts->push_back(e);
+  });
+  // target_modules must name it like any other module.
+  ExpectError(ImportPeft(dir, *base_), "module 'embed_tokens' is not in target_modules");
+  WriteText(dir + "/adapter_config.json", EmbdConfig());
+  auto a = ImportPeft(dir, *base_);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->deltas.size(), 36u);
+  const TensorDelta* d = nullptr;
+  for (const TensorDelta& x : a->deltas) {
+    if (x.target == "token_embd.weight") d = &x;
+  }
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->kind, DeltaKind::kLowRank);
+  EXPECT_EQ(d->shape, (std::vector<int64_t>{512, 64}));
+  EXPECT_EQ(d->rank, 4);
+  EXPECT_EQ(d->scale, 2.0f);
+  ASSERT_TRUE(ValidateAdapter(*base_, *a).ok()) << ValidateAdapter(*base_, *a).ToString();
+  // Delta E[v][i] = scale * sum_j A[j][v] B[i][j] (PEFT's embedding forward), from
+  // the stored halves: B' A' with B' [512, 4], A' [4, 64].
+  std::vector<float> A(4 * 512), B(64 * 4);
+  std::memcpy(A.data(), a_bytes.data(), a_bytes.size());
+  std::memcpy(B.data(), b_bytes.data(), b_bytes.size());
+  for (int v : {0, 1, 77, 511}) {
+    for (int i : {0, 5, 63}) {
+      double want = 0, got = 0;
+      for (int j = 0; j < 4; ++j) {
+        want += double(A[j * 512 + v]) * B[i * 4 + j];
+        got += double(d->b[v * 4 + j]) * d->a[j * 64 + i];
+      }
+      EXPECT_EQ(got, want) << "v " << v << " i " << i;
+    }
+  }
+  // The assembly adds it to the embedding row (scale 2).
+  auto asmb = Assemble(*base_, *a);
+  ASSERT_NE(asmb, nullptr);
+  std::vector<float> row(64, 0.0f);
+  asmb->AddEmbedding(77, row.data());
+  for (int i : {0, 5, 63}) {
+    double want = 0;
+    for (int j = 0; j < 4; ++j) want += double(A[j * 512 + 77]) * B[i * 4 + j];
+    EXPECT_NEAR(row[i], 2.0 * want, 1e-6) << i;
+  }
+}
+
 TEST_F(ImportFixture, PeftBadInputs) {
   // Missing r.
   ExpectError(ImportPeft(PeftCopy("peft_no_r", Config("", "")), *base_), "missing 'r'");
@@ -339,15 +409,38 @@ TEST_F(ImportFixture, PeftBadInputs) {
                                   }),
                          *base_),
               "has lora_A but no lora_B");
-  // Embedding LoRA is refused, not ignored.
-  ExpectError(ImportPeft(PeftCopy("peft_embd", Config(),
+  // Embedding LoRA: a lone half, a wrong shape, lora_A/B names on the embedding.
+  ExpectError(ImportPeft(PeftCopy("peft_embd_lone", EmbdConfig(),
                                   [](std::vector<SafetensorsTensor>* ts) {
                                     SafetensorsTensor e = ts->front();
                                     e.name = "base_model.model.model.embed_tokens.lora_embedding_A";
+                                    e.shape = {4, 512};
+                                    e.data = EmbeddingBytes(4 * 512);
                                     ts->push_back(e);
                                   }),
                          *base_),
-              "embedding LoRA is not supported");
+              "has lora_embedding_A but no lora_embedding_B");
+  ExpectError(ImportPeft(PeftCopy("peft_embd_shape", EmbdConfig(),
+                                  [](std::vector<SafetensorsTensor>* ts) {
+                                    SafetensorsTensor e = ts->front();
+                                    e.name = "base_model.model.model.embed_tokens.lora_embedding_A";
+                                    e.shape = {4, 64};  // [r, dim]: the B layout
+                                    e.data = EmbeddingBytes(4 * 64);
+                                    ts->push_back(e);
+                                    e.name = "base_model.model.model.embed_tokens.lora_embedding_B";
+                                    ts->push_back(e);
+                                  }),
+                         *base_),
+              "lora_embedding_A must be [r, 512] and lora_embedding_B [64, r]; found A [4, 64], "
+              "B [4, 64]");
+  ExpectError(ImportPeft(PeftCopy("peft_embd_names", EmbdConfig(),
+                                  [](std::vector<SafetensorsTensor>* ts) {
+                                    SafetensorsTensor e = ts->front();
+                                    e.name = "base_model.model.model.embed_tokens.lora_A.weight";
+                                    ts->push_back(e);
+                                  }),
+                         *base_),
+              "lora_A/B on the token embedding (PEFT writes lora_embedding_A/B there)");
   // Truncated safetensors: the reader's bounds checks name the file.
   {
     const std::string dir = PeftCopy("peft_trunc", Config());
