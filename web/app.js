@@ -275,8 +275,21 @@ function renderAdapters() {
   }
 }
 
+// A PEFT folder is chosen as its two files together (adapter_config.json and
+// adapter_model.safetensors); it is named by its folder when the browser says
+// (a directory pick), else 'peft'. Every other file is one adapter.
 $('adapter-file').addEventListener('change', () => {
-  for (const f of $('adapter-file').files) worker.postMessage({ type: 'add-adapter', file: f });
+  const files = [...$('adapter-file').files];
+  const config = files.find((f) => f.name === 'adapter_config.json');
+  const weights = files.find((f) => f.name === 'adapter_model.safetensors');
+  if (config && weights) {
+    const dir = (config.webkitRelativePath || '').split('/').slice(-2, -1)[0];
+    worker.postMessage({ type: 'add-adapter', config, weights, name: dir || 'peft' });
+  }
+  for (const f of files) {
+    if (config && weights && (f === config || f === weights)) continue;
+    worker.postMessage({ type: 'add-adapter', file: f });
+  }
   $('adapter-file').value = '';
 });
 

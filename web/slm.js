@@ -428,10 +428,10 @@ export class Package {
       dec.decode(s.readOut((b, c, l) => s.exports.slm_detokenize(h, ip, n, b, c, l))));
   }
   /**
-   * Opens an adapter package (Uint8Array of a .slm with kind = adapter) for
-   * this package: parsed and validated here (a wrong base fails, naming both
-   * digests). The bytes are copied; the Adapter must be destroyed before this
-   * package.
+   * Opens an adapter for this package from a file's bytes (Uint8Array of a
+   * .slm with kind = adapter, or a llama.cpp LoRA GGUF): parsed, imported and
+   * validated here (a wrong base fails, naming both digests). The bytes are
+   * copied; the Adapter must be destroyed before this package.
    */
   openAdapter(bytes, name = 'adapter') {
     const s = this.slm, h = this._h(), p = s.alloc(Math.max(bytes.length, 1));
@@ -439,6 +439,26 @@ export class Package {
       s.u8().set(bytes, p);
       s.check(s.withString(name, (np, nl) => s.exports.slm_adapter_open_memory(h, p, bytes.length, np, nl, s.scratch)));
     } finally { s.free(p); }
+    return new Adapter(s, s.dv().getUint32(s.scratch, true), name);
+  }
+  /**
+   * Opens a Hugging Face PEFT LoRA folder from its two files' bytes
+   * (adapter_config.json, adapter_model.safetensors), imported for this
+   * package. `name` is the folder's name; it is the adapter's name and enters
+   * its digest (the CLI names a folder by its base name). Bytes are copied.
+   */
+  openPeftAdapter(config, safetensors, name = 'peft') {
+    const s = this.slm, h = this._h();
+    const pc = s.alloc(Math.max(config.length, 1)), pw = s.alloc(Math.max(safetensors.length, 1));
+    try {
+      s.u8().set(config, pc);
+      s.u8().set(safetensors, pw);
+      s.check(s.withString(name, (np, nl) => s.exports.slm_adapter_open_peft_memory(
+        h, pc, config.length, pw, safetensors.length, np, nl, s.scratch)));
+    } finally {
+      s.free(pc);
+      s.free(pw);
+    }
     return new Adapter(s, s.dv().getUint32(s.scratch, true), name);
   }
   createSession({ nCtx = 0 } = {}) {

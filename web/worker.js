@@ -1,7 +1,7 @@
 // The workbench's Web Worker: owns slm.wasm, the package and the session, so
 // the page never blocks. Messages in: open {file | url}, generate {...}, stop,
 // evaluate {cases, sampler}, release {includeBase}, verify {file},
-// add-adapter {file}, set-adapters {list: [{id, on, scale}]}, remove-adapter {id}.
+// add-adapter {file} | {config, weights, name}, set-adapters {list: [{id, on, scale}]}, remove-adapter {id}.
 // Messages out: ready, progress, opened, token, done, eval-progress,
 // eval-done, release, verified, adapter, adapters-set, error (plain objects).
 import { Slm, verifyRelease } from './slm.js';
@@ -163,16 +163,19 @@ async function verify(msg) {
 
 // Opens an adapter file for the open package; its validation result (or the
 // refusal, e.g. a wrong base) goes back to the page either way.
+// {file}: an .slm adapter or a LoRA GGUF; {config, weights, name}: a PEFT folder's two files.
 async function addAdapter(msg) {
   const id = nextAdapterId++;
+  const name = msg.file ? msg.file.name : msg.name;
   try {
     if (!pkg) throw new Error('open a package first');
-    const bytes = new Uint8Array(await msg.file.arrayBuffer());  // adapters are small
-    const a = pkg.openAdapter(bytes, msg.file.name);
+    const bytes = async (f) => new Uint8Array(await f.arrayBuffer());  // adapters are small
+    const a = msg.file ? pkg.openAdapter(await bytes(msg.file), name)
+      : pkg.openPeftAdapter(await bytes(msg.config), await bytes(msg.weights), name);
     adapters.set(id, a);
-    post({ type: 'adapter', id, name: msg.file.name, ok: true, description: a.describe() });
+    post({ type: 'adapter', id, name, ok: true, description: a.describe() });
   } catch (e) {
-    post({ type: 'adapter', id, name: msg.file.name, ok: false, message: e?.message ?? String(e) });
+    post({ type: 'adapter', id, name, ok: false, message: e?.message ?? String(e) });
   }
 }
 

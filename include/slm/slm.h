@@ -308,14 +308,24 @@ SLM_API const slm_diagnostics* slm_session_diagnostics(slm_session* s);
 
 /* ---- adapters (docs/adapters.md) --------------------------------------- */
 
-/* An adapter package (.slm, kind = adapter) parsed from bytes (copied; the
- * caller may free them after the call) and validated against `base`: a wrong
- * base or tokenizer (both digests named), a missing target tensor or a shape
- * mismatch fails here. The handle must not outlive `base`. */
+/* An adapter from a file's bytes (copied; the caller may free them after the
+ * call): an adapter package (.slm, kind = adapter) or a llama.cpp LoRA GGUF
+ * (general.type = adapter, imported for `base` as `slm adapter` does), then
+ * validated against `base`: a wrong base or tokenizer (both digests named), a
+ * missing target tensor or a shape mismatch fails here. The handle must not
+ * outlive `base`. */
 typedef struct slm_adapter slm_adapter;
 SLM_API slm_status slm_adapter_open_memory(const slm_package* base, const uint8_t* bytes,
                                            size_t size, const char* name, size_t name_len,
                                            slm_adapter** out);
+/* A Hugging Face PEFT LoRA folder from its two files' bytes (adapter_config.json
+ * and adapter_model.safetensors; copied), imported for `base` and validated as
+ * above. `name` is the folder's name: it is the adapter's name, so it enters the
+ * adapter's content digest (the CLI's --adapter DIR names it by DIR's base name). */
+SLM_API slm_status slm_adapter_open_peft_memory(const slm_package* base, const uint8_t* config,
+                                                size_t config_size, const uint8_t* safetensors,
+                                                size_t safetensors_size, const char* name,
+                                                size_t name_len, slm_adapter** out);
 SLM_API void slm_adapter_destroy(slm_adapter* a); /* NULL is a no-op */
 /* JSON as `slm adapter inspect --json` (name, digests, lineage, per-tensor
  * kind, rank or density, bytes). Output rule as above. */

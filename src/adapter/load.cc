@@ -47,47 +47,64 @@ StatusOr<LoadedAdapter> Finish(LoadedAdapter l) {
 
 }  // namespace
 
-StatusOr<LoadedAdapter> LoadAdapter(const std::string& path, const Package& base) {
+StatusOr<LoadedAdapter> LoadAdapterBytes(std::span<const uint8_t> bytes, const std::string& name,
+                                         const Package& base) {
   LoadedAdapter l;
-  l.path = path;
-  if (IsDirectory(path)) {
-    if (!IsPeftFolder(path)) {
-      return InvalidArgument(path +
-                             ": a directory without adapter_config.json (not a PEFT adapter)");
-    }
-    SLM_ASSIGN_OR_RETURN(l.adapter, ImportPeft(path, base));
-    l.format = "peft";
-    return Finish(std::move(l));
-  }
-  SLM_ASSIGN_OR_RETURN(auto f, MappedFile::Open(path));
-  auto bytes = f->bytes();
+  l.path = name;
   if (bytes.size() >= 4 && std::memcmp(bytes.data(), "GGUF", 4) == 0) {
-    SLM_ASSIGN_OR_RETURN(auto g, GgufFile::Open(path));
+    SLM_ASSIGN_OR_RETURN(auto g, GgufFile::Parse(MappedFile::FromMemory(bytes, name)));
     if (!IsLoraGguf(*g)) {
-      return InvalidArgument(path +
+      return InvalidArgument(name +
                              ": a GGUF without general.type = adapter (a model, not a LoRA)");
     }
-    g.reset();
-    f.reset();
-    SLM_ASSIGN_OR_RETURN(l.adapter, ImportLoraGguf(path, base));
+    SLM_ASSIGN_OR_RETURN(l.adapter, ImportLoraGgufFile(std::move(g), base));
     l.format = "lora-gguf";
     return Finish(std::move(l));
   }
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), pkg::kMagic, 8) == 0 &&
       !IsAdapterPackage(bytes)) {
-    return InvalidArgument(path + ": is a model package (kind 0), not an adapter (kind 1)");
+    return InvalidArgument(name + ": is a model package (kind 0), not an adapter (kind 1)");
   }
   if (!IsAdapterPackage(bytes)) {
-    return InvalidArgument(path +
+    return InvalidArgument(name +
                            ": not an adapter (expected an .slm adapter package, a PEFT folder "
                            "with adapter_config.json or a llama.cpp LoRA GGUF)");
   }
-  SLM_ASSIGN_OR_RETURN(AdapterFile af, ParseAdapterPackage(bytes, path));
+  SLM_ASSIGN_OR_RETURN(AdapterFile af, ParseAdapterPackage(bytes, name));
   l.adapter = std::move(af.adapter);
   l.digest = af.digest;
   l.bytes = af.bytes;
   l.format = "slm";
   return l;
+}
+
+StatusOr<LoadedAdapter> LoadPeftBytes(std::span<const uint8_t> config,
+                                      std::span<const uint8_t> safetensors,
+                                      const std::string& folder, const Package& base) {
+  LoadedAdapter l;
+  l.path = folder;
+  SLM_ASSIGN_OR_RETURN(l.adapter, ImportPeftFromMemory(folder,
+                                                       {{"adapter_config.json", config},
+                                                        {"adapter_model.safetensors", safetensors}},
+                                                       base));
+  l.format = "peft";
+  return Finish(std::move(l));
+}
+
+StatusOr<LoadedAdapter> LoadAdapter(const std::string& path, const Package& base) {
+  if (IsDirectory(path)) {
+    if (!IsPeftFolder(path)) {
+      return InvalidArgument(path +
+                             ": a directory without adapter_config.json (not a PEFT adapter)");
+    }
+    LoadedAdapter l;
+    l.path = path;
+    SLM_ASSIGN_OR_RETURN(l.adapter, ImportPeft(path, base));
+    l.format = "peft";
+    return Finish(std::move(l));
+  }
+  SLM_ASSIGN_OR_RETURN(auto f, MappedFile::Open(path));
+  return LoadAdapterBytes(f->bytes(), path, base);
 }
 
 StatusOr<std::unique_ptr<AdapterAssembly>> LoadAssembly(const Package& base,

@@ -38,6 +38,17 @@ struct LoadedAdapter {
 };
 
 StatusOr<LoadedAdapter> LoadAdapter(const std::string& path, const Package& base);
+// The same for a file's bytes (an .slm adapter package or a LoRA GGUF). `name`
+// is used in errors and as LoadedAdapter::path. The adapter owns its data;
+// `bytes` may go after.
+StatusOr<LoadedAdapter> LoadAdapterBytes(std::span<const uint8_t> bytes, const std::string& name,
+                                         const Package& base);
+// A PEFT folder's two files from memory; `folder` names the adapter as its
+// directory would (its base name is the adapter's name, so it enters the
+// content digest as in LoadAdapter of a directory of that name).
+StatusOr<LoadedAdapter> LoadPeftBytes(std::span<const uint8_t> config,
+                                      std::span<const uint8_t> safetensors,
+                                      const std::string& folder, const Package& base);
 
 // Loads every spec in order, then builds the assembly (all validated before
 // anything is built). `loaded` receives the adapters in order.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/json.h"
 #include "import/import.h"
 #include "package/package.h"
 #include "runtime/generate.h"
@@ -305,6 +306,82 @@ TEST(ApiTest, FailingCallsLeaveStateAndSayWhy) {
   EXPECT_EQ(produced, 5);  // positions 4..7 are decoded, then one more is sampled
   EXPECT_EQ(slm_session_diagnostics(s)->stop_reason, SLM_STOP_CONTEXT_FULL);
   EXPECT_EQ(slm_session_prefill(s, good, 1), SLM_OUT_OF_RANGE);
+  slm_session_destroy(s);
+  slm_package_destroy(pkg);
+}
+
+// slm_adapter_open_memory takes a llama.cpp LoRA GGUF's bytes as well as an
+// .slm adapter (the browser's only way in): the torch fixture of tests/adapter
+// gives the float64 reference's greedy ids (adapter_import_test.cc).
+TEST(ApiTest, AdapterOpenMemoryImportsLoraGguf) {
+  auto text = ReadFileToString(test::SourceDir() + "/tests/adapter/expected.json");
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto expected = ParseJson(*text, "expected.json");
+  ASSERT_TRUE(expected.ok());
+  auto ints = [](const JsonValue& a) {
+    std::vector<int32_t> v;
+    for (const JsonValue& x : a.items()) v.push_back(static_cast<int32_t>(x.as_number()));
+    return v;
+  };
+  const std::vector<int32_t> prompt = ints(*expected->Find("prompt_ids"));
+  const std::vector<int32_t> want = ints(*expected->Find("base_plus_lora")->Find("greedy"));
+  auto gguf = ReadFileToString(test::SourceDir() + "/tests/adapter/lora.gguf");
+  ASSERT_TRUE(gguf.ok()) << gguf.status().ToString();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(gguf->data());
+
+  slm_package* pkg = test::OpenStories260K();
+  ASSERT_NE(pkg, nullptr);
+  slm_adapter* a = nullptr;
+  ASSERT_EQ(slm_adapter_open_memory(pkg, bytes, gguf->size(), "lora.gguf", 9, &a), SLM_OK)
+      << slm_last_error();
+  size_t len = 0;
+  std::string desc(1 << 16, '\0');
+  ASSERT_EQ(slm_adapter_describe(a, desc.data(), desc.size(), &len), SLM_OK);
+  desc.resize(len);
+  EXPECT_NE(desc.find("adapter.lora.alpha=8"), std::string::npos) << desc.substr(0, 400);
+  slm_session* s = nullptr;
+  ASSERT_EQ(slm_session_create(pkg, nullptr, &s), SLM_OK);
+  const float scale = 1.0f;
+  ASSERT_EQ(slm_session_set_adapters(s, &a, &scale, 1), SLM_OK) << slm_last_error();
+  slm_adapter_destroy(a);  // the session keeps what it needs
+  std::vector<int32_t> got = AbiGenerate(s, prompt, static_cast<int32_t>(want.size()), nullptr);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(slm_session_diagnostics(s)->adapter_count, 1);
+
+  // The PEFT folder of the same LoRA, from its two files: the same ids.
+  auto cfg = ReadFileToString(test::SourceDir() + "/tests/adapter/peft/adapter_config.json");
+  auto st = ReadFileToString(test::SourceDir() + "/tests/adapter/peft/adapter_model.safetensors");
+  ASSERT_TRUE(cfg.ok() && st.ok());
+  slm_adapter* p = nullptr;
+  ASSERT_EQ(slm_adapter_open_peft_memory(pkg, reinterpret_cast<const uint8_t*>(cfg->data()),
+                                         cfg->size(), reinterpret_cast<const uint8_t*>(st->data()),
+                                         st->size(), "peft", 4, &p),
+            SLM_OK)
+      << slm_last_error();
+  ASSERT_EQ(slm_session_set_adapters(s, &p, &scale, 1), SLM_OK) << slm_last_error();
+  slm_adapter_destroy(p);
+  EXPECT_EQ(AbiGenerate(s, prompt, static_cast<int32_t>(want.size()), nullptr), want);
+  // Config and weights swapped: refused, naming the config.
+  EXPECT_NE(slm_adapter_open_peft_memory(pkg, reinterpret_cast<const uint8_t*>(st->data()),
+                                         st->size(), reinterpret_cast<const uint8_t*>(cfg->data()),
+                                         cfg->size(), "peft", 4, &p),
+            SLM_OK);
+  EXPECT_NE(std::string(slm_last_error()).find("adapter_config.json"), std::string::npos)
+      << slm_last_error();
+
+  // Cut in half: refused, naming the file; nothing is opened.
+  slm_adapter* cut = nullptr;
+  EXPECT_NE(slm_adapter_open_memory(pkg, bytes, gguf->size() / 2, "lora.gguf", 9, &cut), SLM_OK);
+  EXPECT_EQ(cut, nullptr);
+  EXPECT_NE(std::string(slm_last_error()).find("lora.gguf"), std::string::npos) << slm_last_error();
+  // A model GGUF is not an adapter.
+  auto vocab = ReadFileToString(test::ModelPath("ggml-vocab-llama-spm.gguf"));
+  ASSERT_TRUE(vocab.ok());
+  EXPECT_NE(slm_adapter_open_memory(pkg, reinterpret_cast<const uint8_t*>(vocab->data()),
+                                    vocab->size(), "vocab.gguf", 10, &cut),
+            SLM_OK);
+  EXPECT_NE(std::string(slm_last_error()).find("general.type = adapter"), std::string::npos)
+      << slm_last_error();
   slm_session_destroy(s);
   slm_package_destroy(pkg);
 }

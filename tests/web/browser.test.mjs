@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  CASES, GREEDY, OUT, SAMPLED, SAMPLED_PARAMS, SITE, deterministicPart, nativeEval, nativeGenerate, nativePacket,
-  nativeVerify, requireFile, testAdapters, testPackage,
+  CASES, GREEDY, OUT, ROOT, SAMPLED, SAMPLED_PARAMS, SITE, deterministicPart, nativeEval, nativeGenerate,
+  nativePacket, nativeVerify, requireFile, testAdapters, testPackage,
 } from './fixtures.mjs';
 import { serve } from './serve.mjs';
 
@@ -302,6 +302,33 @@ test('adapters: validated on open, toggled and scaled; checksum and tokens equal
   await page.waitForSelector('#adapters li.refused');
   assert.match(await page.textContent('#adapters li.refused .detail'), /refused: .*compatibility digest/);
   await page.screenshot({ path: path.join(ARTIFACTS, 'workbench-adapters.png'), fullPage: true });
+});
+
+test('a llama.cpp LoRA GGUF opens in the page: imported for the base, checksum and tokens equal the CLI', async () => {
+  const gguf = requireFile(path.join(ROOT, 'tests/adapter/lora.gguf'), 'the LoRA fixture of tests/adapter/');
+  await openPackage('/test/stories260K.slm');
+  const base = await page.evaluate(() => document.body.dataset.assembly);
+  await page.setInputFiles('#adapter-file', gguf);
+  await page.waitForFunction((x) => document.body.dataset.assembly && document.body.dataset.assembly !== x, base, { timeout: 30000 });
+  const native = nativeGenerate([...GREEDY, '--adapter', gguf]);
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), native.diagnostics.assembly_checksum);
+  assert.match(await page.textContent('#adapters li.valid .detail'), /valid for this base/);
+  assert.deepEqual((await generate({ maxTokens: 60 })).ids, native.ids);
+  assert.notDeepEqual(native.ids, nativeGenerate(GREEDY).ids);
+});
+
+test('a PEFT folder opens in the page as its two files: checksum and tokens equal the CLI', async () => {
+  const dir = path.join(ROOT, 'tests/adapter/peft');
+  const files = ['adapter_config.json', 'adapter_model.safetensors'].map((f) => requireFile(path.join(dir, f), 'the PEFT fixture of tests/adapter/'));
+  await openPackage('/test/stories260K.slm');
+  const base = await page.evaluate(() => document.body.dataset.assembly);
+  await page.setInputFiles('#adapter-file', files);
+  await page.waitForFunction((x) => document.body.dataset.assembly && document.body.dataset.assembly !== x, base, { timeout: 30000 });
+  assert.equal(await page.$$eval('#adapters li', (li) => li.length), 1);  // one adapter, not two files
+  // Named 'peft' (no folder name from a file pick), as the CLI names the fixture's folder.
+  const native = nativeGenerate([...GREEDY, '--adapter', dir]);
+  assert.equal(await page.evaluate(() => document.body.dataset.assembly), native.diagnostics.assembly_checksum);
+  assert.deepEqual((await generate({ maxTokens: 60 })).ids, native.ids);
 });
 
 test('clean at phone width: no horizontal scrolling', async () => {
