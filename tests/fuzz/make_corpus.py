@@ -296,7 +296,8 @@ def bf16(x):
 
 
 def peft(pairs, r, alpha, dtype="F32", default=False, rslora=False, modules=None):
-    """pairs: (HF module, out, in). Returns config | SEP | safetensors."""
+    """pairs: (HF module, out, in); model.embed_tokens is (dim, vocab) and gets PEFT's
+    lora_embedding_A [r, vocab] / _B [dim, r]. Returns config | SEP | safetensors."""
     header, data = {"__metadata__": {"format": "pt"}}, b""
     sfx = ".default" if default else ""
     for k, (mod, out, inp) in enumerate(pairs):
@@ -304,7 +305,10 @@ def peft(pairs, r, alpha, dtype="F32", default=False, rslora=False, modules=None
             vals = values(prod(shape), k * 2 + len(ab))
             enc = {"F32": lambda v: struct.pack("<f", v), "F16": f16, "BF16": bf16}[dtype]
             blob = b"".join(enc(v) for v in vals)
-            name = "base_model.model.%s.lora_%s%s.weight" % (mod, ab, sfx)
+            if mod.endswith("embed_tokens"):
+                name = "base_model.model.%s.lora_embedding_%s%s" % (mod, ab, sfx)
+            else:
+                name = "base_model.model.%s.lora_%s%s.weight" % (mod, ab, sfx)
             header[name] = {"dtype": dtype, "shape": shape,
                             "data_offsets": [len(data), len(data) + len(blob)]}
             data += blob
@@ -468,6 +472,9 @@ def main():
     put("adapter_peft", "o_down_r2_bf16_rslora.peft",
         peft([("model.layers.1.self_attn.o_proj", 64, 64),
               ("model.layers.4.mlp.down_proj", 64, 172)], 2, 4.0, "BF16", True, True))
+    put("adapter_peft", "embd_q_r2_f16.peft",
+        peft([("model.embed_tokens", 64, 512), ("model.layers.0.self_attn.q_proj", 64, 64)], 2, 4.0,
+             "F16"))
     put("adapter_peft", "k_gate_r1_f16_regex.peft",
         peft([("model.layers.2.self_attn.k_proj", 32, 64),
               ("model.layers.2.mlp.gate_proj", 172, 64)], 1, 1.0, "F16", modules=".*proj"))
