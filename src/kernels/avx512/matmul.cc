@@ -121,9 +121,9 @@ inline __m512i ScalesMinsK4x4(const uint8_t* q0, const uint8_t* q1, const uint8_
   const __m512i k1 = _mm512_set1_epi32(0x3f3f3f3f), k2 = _mm512_set1_epi32(0x0f0f0f0f),
                 k3 = _mm512_set1_epi32(0x03030303);
   const __m512i even = _mm512_and_si512(a, k1);
-  const __m512i odd = _mm512_or_si512(
-      _mm512_and_si512(_mm512_srlv_epi32(a, _mm512_set4_epi32(4, 0, 0, 0)), k2),
-      _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(b, 6), k3), 4));
+  const __m512i odd =
+      _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi32(a, _mm512_set4_epi32(4, 0, 0, 0)), k2),
+                      _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(b, 6), k3), 4));
   return _mm512_mask_blend_epi32(0xAAAA, even, odd);
 }
 
