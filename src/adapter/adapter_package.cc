@@ -13,6 +13,7 @@
 
 #include "base/byte_reader.h"
 #include "base/file.h"
+#include "package/container.h"
 #include "package/format.h"
 #include "package/sections.h"
 
@@ -263,12 +264,7 @@ const char* SectionName(uint32_t id) {
   }
 }
 
-struct Section {
-  uint32_t id = 0, flags = 0;
-  uint64_t offset = 0, size = 0;
-  Digest sha{};
-  bool known = false;
-};
+using Section = PackageSection;  // the shared container's entry (package/container.h)
 
 struct BlobRef {
   uint64_t offset = 0, size = 0;
@@ -287,10 +283,11 @@ class AdapterParser {
     for (const Section& s : sections_) {
       if (s.id == adapter_pkg::kSectionBlobs) continue;
       Digest d = Sha256Of(bytes_.subspan(s.offset, s.size));
-      if (d != s.sha) {
+      if (d != s.sha256) {
         return IntegrityError(name_ + ": " + SectionName(s.id) + " (id " + std::to_string(s.id) +
                               ") at offset " + std::to_string(s.offset) + ": SHA-256 " +
-                              DigestHex(d) + " does not match the directory's " + DigestHex(s.sha));
+                              DigestHex(d) + " does not match the directory's " +
+                              DigestHex(s.sha256));
       }
     }
     SLM_RETURN_IF_ERROR(ParseInfo());
@@ -301,10 +298,10 @@ class AdapterParser {
     // Content digest: recompute the canonical table from what was read.
     std::vector<UnknownSection> others;
     for (const Section& x : sections_) {
-      if (!x.known) others.push_back({x.id, x.size, x.sha});
+      if (!x.known) others.push_back({x.id, x.size, x.sha256});
     }
     std::vector<Encoded> enc = EncodeDeltas(f_.adapter);
-    f_.digest = ContentDigest(flags_, Find(adapter_pkg::kSectionInfo)->sha,
+    f_.digest = ContentDigest(flags_, Find(adapter_pkg::kSectionInfo)->sha256,
                               Sha256Of(EncodeTable(enc, true)), others);
     f_.bytes = bytes_.size();
     return std::move(f_);
@@ -349,81 +346,17 @@ class AdapterParser {
   }
 
   Status ParseDirectory() {
-    ByteReader r(bytes_, name_ + ": section directory");
-    SLM_RETURN_IF_ERROR(r.Seek(pkg::kHeaderSize, "section directory"));
-    const uint64_t dir_end = pkg::kHeaderSize + uint64_t{count_} * pkg::kDirEntrySize;
-    for (uint32_t k = 0; k < count_; ++k) {
-      const size_t at = r.offset();
-      Section s;
-      std::span<const uint8_t> sha;
-      SLM_RETURN_IF_ERROR(r.ReadU32(&s.id, "section id"));
-      SLM_RETURN_IF_ERROR(r.ReadU32(&s.flags, "section flags"));
-      SLM_RETURN_IF_ERROR(r.ReadU64(&s.offset, "section offset"));
-      SLM_RETURN_IF_ERROR(r.ReadU64(&s.size, "section size"));
-      SLM_RETURN_IF_ERROR(r.ReadSpan(32, &sha, "section sha256"));
-      std::memcpy(s.sha.data(), sha.data(), 32);
-      s.known = s.id == adapter_pkg::kSectionBlobs || s.id == adapter_pkg::kSectionInfo ||
-                s.id == adapter_pkg::kSectionDeltaTable;
-      const std::string label = "entry #" + std::to_string(k) + " (" + SectionName(s.id) + ", id " +
-                                std::to_string(s.id) + ")";
-      if (k > 0 && s.id <= sections_.back().id)
-        return r.ErrorAt(at, label + ": section ids must be unique and ascending");
-      if ((s.flags & ~pkg::kKnownSectionFlags) != 0)
-        return r.ErrorAt(at + 4, label + ": unknown flags " + std::to_string(s.flags));
-      if (!s.known && (s.flags & pkg::kSectionFlagRequired)) {
-        return Unsupported(name_ + ": section directory at offset " + std::to_string(at) + ": " +
-                           label + " is required but unknown to this reader");
-      }
-      if (s.known && !(s.flags & pkg::kSectionFlagRequired))
-        return r.ErrorAt(at + 4, label + " must be flagged required");
-      uint64_t end = 0;
-      if (!CheckedAdd(s.offset, s.size, &end) || end > bytes_.size()) {
-        return r.ErrorAt(at + 8, label + " spans [" + std::to_string(s.offset) + ", +" +
-                                     std::to_string(s.size) + ") but the file has " +
-                                     std::to_string(bytes_.size()) + " bytes (truncated?)");
-      }
-      if (s.offset < dir_end) return r.ErrorAt(at + 8, label + " overlaps the header or directory");
-      const uint64_t align =
-          s.id == adapter_pkg::kSectionBlobs ? pkg::kTensorAlignment : pkg::kSectionAlignment;
-      if (s.offset % align != 0) {
-        return r.ErrorAt(at + 8, label + " offset " + std::to_string(s.offset) +
-                                     " is not a multiple of " + std::to_string(align));
-      }
-      if (s.id == adapter_pkg::kSectionBlobs && s.sha != Digest{})
-        return r.ErrorAt(at + 24, label + ": digest field must be zero (blobs carry their own)");
-      sections_.push_back(s);
-    }
-    std::vector<const Section*> order;
-    for (const Section& s : sections_) order.push_back(&s);
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) {
-      return a->offset != b->offset ? a->offset < b->offset : a->size < b->size;
-    });
-    uint64_t covered = dir_end;
-    for (const Section* s : order) {
-      if (s->offset < covered && s->size > 0) {
-        return FormatError(name_ + ": section directory: " + SectionName(s->id) + " at offset " +
-                           std::to_string(s->offset) + " overlaps the previous section (ends at " +
-                           std::to_string(covered) + ")");
-      }
-      for (uint64_t k = covered; k < s->offset; ++k) {
-        if (bytes_[k] != 0) {
-          return FormatError(name_ + ": padding byte at offset " + std::to_string(k) + " before " +
-                             SectionName(s->id) + " is not zero");
-        }
-      }
-      covered = std::max(covered, s->offset + s->size);
-    }
-    if (file_size_ != bytes_.size()) {
-      return FormatError(name_ + ": header at offset 24: file size field says " +
-                         std::to_string(file_size_) + " bytes, the file has " +
-                         std::to_string(bytes_.size()) +
-                         (file_size_ > bytes_.size() ? " (truncated)" : " (trailing bytes)"));
-    }
-    if (covered != bytes_.size()) {
-      return FormatError(name_ + ": section directory: the last section ends at offset " +
-                         std::to_string(covered) + " but the file has " +
-                         std::to_string(bytes_.size()) + " bytes");
-    }
+    static const pkg::DirectoryRules kRules{
+        [](uint32_t id) { return std::string(SectionName(id)); },
+        [](uint32_t id) {
+          return id == adapter_pkg::kSectionBlobs || id == adapter_pkg::kSectionInfo ||
+                 id == adapter_pkg::kSectionDeltaTable;
+        },
+        adapter_pkg::kSectionBlobs, "blobs carry their own"};
+    uint64_t sections_end = 0;
+    SLM_RETURN_IF_ERROR(pkg::ParseSectionDirectory(bytes_, name_, pkg::kHeaderSize, count_, kRules,
+                                                   &sections_, &sections_end));
+    SLM_RETURN_IF_ERROR(pkg::CheckFileExtent(name_, file_size_, sections_end, bytes_.size()));
     for (uint32_t id :
          {adapter_pkg::kSectionBlobs, adapter_pkg::kSectionInfo, adapter_pkg::kSectionDeltaTable}) {
       if (!Find(id)) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "package/container.h"
 #include "package/format.h"
 #include "package/model_tensors.h"
 #include "package/package.h"
@@ -17,18 +18,21 @@ namespace slm {
 
 const char* PackageSectionName(uint32_t id) {
   switch (id) {
-    case pkg::kSectionMetadata: return "metadata";
-    case pkg::kSectionTokenizer: return "tokenizer";
-    case pkg::kSectionTensorTable: return "tensor table";
-    case pkg::kSectionTensorData: return "tensor data";
-    default: return "unknown";
+    case pkg::kSectionMetadata:
+      return "metadata";
+    case pkg::kSectionTokenizer:
+      return "tokenizer";
+    case pkg::kSectionTensorTable:
+      return "tensor table";
+    case pkg::kSectionTensorData:
+      return "tensor data";
+    default:
+      return "unknown";
   }
 }
 
 namespace {
-std::string SectionLabel(uint32_t id) {
-  return std::string(PackageSectionName(id)) + " section";
-}
+std::string SectionLabel(uint32_t id) { return std::string(PackageSectionName(id)) + " section"; }
 std::string Hex32(uint32_t v) {
   char b[11];
   snprintf(b, sizeof b, "0x%08x", v);
@@ -46,17 +50,8 @@ class PackageParser {
     name_ = p_->file_->path();
     SLM_RETURN_IF_ERROR(ParseHeader());
     SLM_RETURN_IF_ERROR(ParseDirectory());
-    if (file_size_field_ != bytes_.size()) {
-      return FormatError(name_ + ": header at offset 24: file size field says " +
-                         std::to_string(file_size_field_) + " bytes, the file has " +
-                         std::to_string(bytes_.size()) +
-                         (file_size_field_ > bytes_.size() ? " (truncated)" : " (trailing bytes)"));
-    }
-    if (sections_end_ != bytes_.size()) {
-      return FormatError(name_ + ": section directory: the last section ends at offset " +
-                         std::to_string(sections_end_) + " but the file has " +
-                         std::to_string(bytes_.size()) + " bytes");
-    }
+    SLM_RETURN_IF_ERROR(
+        pkg::CheckFileExtent(name_, file_size_field_, sections_end_, bytes_.size()));
     SLM_RETURN_IF_ERROR(ParseMetadata());
     SLM_RETURN_IF_ERROR(ParseTokenizer());
     SLM_RETURN_IF_ERROR(ParseTensorTable());
@@ -107,9 +102,9 @@ class PackageParser {
       if (s.id == pkg::kSectionTensorData) continue;
       Digest d = DigestOf(p, bytes.subspan(s.offset, s.size), known);
       if (d != s.sha256) {
-        return IntegrityError(p.name() + ": " + SectionLabel(s.id) + " (id " + std::to_string(s.id) +
-                              ") at offset " + std::to_string(s.offset) + ": SHA-256 " +
-                              DigestHex(d) + " does not match the directory's " +
+        return IntegrityError(p.name() + ": " + SectionLabel(s.id) + " (id " +
+                              std::to_string(s.id) + ") at offset " + std::to_string(s.offset) +
+                              ": SHA-256 " + DigestHex(d) + " does not match the directory's " +
                               DigestHex(s.sha256));
       }
     }
@@ -128,7 +123,8 @@ class PackageParser {
         snprintf(b, sizeof b, "%02x", c);
         found += b;
       }
-      return r.ErrorAt(0, "bad magic " + found + ", expected \"SLMPKG\\0\\x1a\" (not an .slm package)");
+      return r.ErrorAt(
+          0, "bad magic " + found + ", expected \"SLMPKG\\0\\x1a\" (not an .slm package)");
     }
     uint32_t count = 0;
     SLM_RETURN_IF_ERROR(r.ReadU32(&p_->version_, "version"));
@@ -171,88 +167,12 @@ class PackageParser {
   }
 
   Status ParseDirectory() {
-    ByteReader r(bytes_, name_ + ": section directory");
-    SLM_RETURN_IF_ERROR(r.Seek(dir_offset_, "section directory"));
-    const uint64_t dir_end = dir_offset_ + section_count_ * pkg::kDirEntrySize;
-    for (uint32_t k = 0; k < section_count_; ++k) {
-      size_t at = r.offset();
-      PackageSection s;
-      std::span<const uint8_t> sha;
-      SLM_RETURN_IF_ERROR(r.ReadU32(&s.id, "section id"));
-      SLM_RETURN_IF_ERROR(r.ReadU32(&s.flags, "section flags"));
-      SLM_RETURN_IF_ERROR(r.ReadU64(&s.offset, "section offset"));
-      SLM_RETURN_IF_ERROR(r.ReadU64(&s.size, "section size"));
-      SLM_RETURN_IF_ERROR(r.ReadSpan(32, &sha, "section sha256"));
-      std::memcpy(s.sha256.data(), sha.data(), 32);
-      s.known = s.id >= pkg::kSectionMetadata && s.id <= pkg::kSectionTensorData;
-      const std::string label = "entry #" + std::to_string(k) + " (" + SectionLabel(s.id) +
-                                ", id " + std::to_string(s.id) + ")";
-      if (k > 0 && s.id <= p_->sections_.back().id) {
-        return r.ErrorAt(at, label + ": section ids must be unique and ascending");
-      }
-      if ((s.flags & ~pkg::kKnownSectionFlags) != 0) {
-        return r.ErrorAt(at + 4, label + ": unknown flags " + Hex32(s.flags));
-      }
-      if (!s.known && (s.flags & pkg::kSectionFlagRequired)) {
-        return Unsupported(name_ + ": section directory at offset " + std::to_string(at) + ": " +
-                           label + " is required but unknown to this reader");
-      }
-      uint64_t end = 0;
-      if (!CheckedAdd(s.offset, s.size, &end) || end > bytes_.size()) {
-        return r.ErrorAt(at + 8, label + " spans [" + std::to_string(s.offset) + ", " +
-                                     (CheckedAdd(s.offset, s.size, &end) ? std::to_string(end) : "overflow") +
-                                     ") but the file has " + std::to_string(bytes_.size()) +
-                                     " bytes (truncated?)");
-      }
-      if (s.offset < dir_end) {
-        return r.ErrorAt(at + 8, label + " at offset " + std::to_string(s.offset) +
-                                     " overlaps the header or directory (section count " +
-                                     std::to_string(section_count_) + ": ends at " +
-                                     std::to_string(dir_end) + ")");
-      }
-      const uint64_t align = s.id == pkg::kSectionTensorData ? pkg::kTensorAlignment
-                                                             : pkg::kSectionAlignment;
-      if (s.offset % align != 0) {
-        return r.ErrorAt(at + 8, label + " offset " + std::to_string(s.offset) +
-                                     " is not a multiple of " + std::to_string(align));
-      }
-      if (s.id == pkg::kSectionTensorData && s.sha256 != Digest{}) {
-        return r.ErrorAt(at + 24, label + ": digest field must be zero (tensors carry their own)");
-      }
-      if (s.known && !(s.flags & pkg::kSectionFlagRequired)) {
-        return r.ErrorAt(at + 4, label + " must be flagged required");
-      }
-      p_->sections_.push_back(s);
-    }
-    // Sections must not overlap one another.
-    std::vector<const PackageSection*> order;
-    for (const auto& s : p_->sections_) order.push_back(&s);
-    // Empty sections first at equal offsets, so they never "overlap".
-    std::sort(order.begin(), order.end(), [](auto* a, auto* b) {
-      return a->offset != b->offset ? a->offset < b->offset : a->size < b->size;
-    });
-    // Bytes outside every section (alignment padding) must be zero, so no
-    // byte of the file escapes the digests.
-    uint64_t covered = dir_end;
-    for (const PackageSection* s : order) {
-      for (uint64_t k = covered; k < s->offset; ++k) {
-        if (bytes_[k] != 0) {
-          return FormatError(name_ + ": padding byte at offset " + std::to_string(k) + " before " +
-                             SectionLabel(s->id) + " is not zero");
-        }
-      }
-      covered = std::max(covered, s->offset + s->size);
-    }
-    sections_end_ = covered;
-    for (size_t k = 1; k < order.size(); ++k) {
-      if (order[k]->offset < order[k - 1]->offset + order[k - 1]->size) {
-        return FormatError(name_ + ": section directory: " + SectionLabel(order[k]->id) +
-                           " at offset " + std::to_string(order[k]->offset) + " overlaps " +
-                           SectionLabel(order[k - 1]->id) + " [" +
-                           std::to_string(order[k - 1]->offset) + ", " +
-                           std::to_string(order[k - 1]->offset + order[k - 1]->size) + ")");
-      }
-    }
+    static const pkg::DirectoryRules kRules{
+        SectionLabel,
+        [](uint32_t id) { return id >= pkg::kSectionMetadata && id <= pkg::kSectionTensorData; },
+        pkg::kSectionTensorData, "tensors carry their own"};
+    SLM_RETURN_IF_ERROR(pkg::ParseSectionDirectory(bytes_, name_, dir_offset_, section_count_,
+                                                   kRules, &p_->sections_, &sections_end_));
     for (uint32_t id : {pkg::kSectionMetadata, pkg::kSectionTokenizer, pkg::kSectionTensorTable,
                         pkg::kSectionTensorData}) {
       if (!Find(id)) {
@@ -283,7 +203,9 @@ class PackageParser {
     SLM_RETURN_IF_ERROR(SectionReader(pkg::kSectionMetadata, &r));
     SLM_RETURN_IF_ERROR(pkg::DecodeMetadata(r, &p_->config_, &p_->provenance_, &p_->metadata_));
     Status s = p_->config_.Validate();
-    if (!s.ok()) return s.WithContext(r.source() + " at offset " + std::to_string(Find(pkg::kSectionMetadata)->offset) + ": ");
+    if (!s.ok())
+      return s.WithContext(r.source() + " at offset " +
+                           std::to_string(Find(pkg::kSectionMetadata)->offset) + ": ");
     return Status::Ok();
   }
 
@@ -291,9 +213,9 @@ class PackageParser {
     ByteReader r({}, "");
     SLM_RETURN_IF_ERROR(SectionReader(pkg::kSectionTokenizer, &r));
     SLM_RETURN_IF_ERROR(pkg::DecodeTokenizer(r, &p_->tokenizer_));
-    return pkg::ValidateTokenizer(p_->tokenizer_, p_->config_.vocab_size,
-                                  r.source() + " at offset " +
-                                      std::to_string(Find(pkg::kSectionTokenizer)->offset) + ": ");
+    return pkg::ValidateTokenizer(
+        p_->tokenizer_, p_->config_.vocab_size,
+        r.source() + " at offset " + std::to_string(Find(pkg::kSectionTokenizer)->offset) + ": ");
   }
 
   Status ParseTensorTable() {
@@ -338,7 +260,8 @@ class PackageParser {
       }
       t.dtype = static_cast<DType>(dtype);
       if (n_dims == 0 || n_dims > pkg::kMaxDims) {
-        return r.ErrorAt(dt_at + 4, what + ": n_dims " + std::to_string(n_dims) + ", expected 1..4");
+        return r.ErrorAt(dt_at + 4,
+                         what + ": n_dims " + std::to_string(n_dims) + ", expected 1..4");
       }
       t.shape.resize(n_dims);
       for (uint32_t d = 0; d < n_dims; ++d) {
@@ -346,7 +269,8 @@ class PackageParser {
         uint64_t v = 0;
         SLM_RETURN_IF_ERROR(r.ReadU64(&v, what + " dim"));
         if (v == 0 || v > pkg::kMaxDim) {
-          return r.ErrorAt(dim_at, what + ": dimension " + std::to_string(v) + " is outside 1..2^40");
+          return r.ErrorAt(dim_at,
+                           what + ": dimension " + std::to_string(v) + " is outside 1..2^40");
         }
         t.shape[d] = static_cast<int64_t>(v);
       }
@@ -359,7 +283,8 @@ class PackageParser {
       std::memcpy(p_->tensor_digests_[i].data(), sha.data(), 32);
       if (!ShapeElements(t.shape, &n) || !DTypeBytes(t.dtype, n, &expect)) {
         return r.ErrorAt(dt_at, what + ": shape " + ShapeString(t.shape) +
-                                    " is not a whole number of " + info.name + " blocks or overflows");
+                                    " is not a whole number of " + info.name +
+                                    " blocks or overflows");
       }
       if (size != expect) {
         return r.ErrorAt(off_at + 8, what + ": byte size " + std::to_string(size) + ", expected " +
@@ -367,13 +292,14 @@ class PackageParser {
                                          ShapeString(t.shape));
       }
       if (offset % pkg::kTensorAlignment != 0) {
-        return r.ErrorAt(off_at, what + ": offset " + std::to_string(offset) +
-                                     " is not a multiple of 64");
+        return r.ErrorAt(off_at,
+                         what + ": offset " + std::to_string(offset) + " is not a multiple of 64");
       }
       if (offset < data.offset || !CheckedAdd(offset, size, &end) || end > data_end) {
-        return r.ErrorAt(off_at, what + ": bytes [" + std::to_string(offset) + ", +" +
-                                     std::to_string(size) + ") lie outside the tensor data section [" +
-                                     std::to_string(data.offset) + ", " + std::to_string(data_end) + ")");
+        return r.ErrorAt(
+            off_at, what + ": bytes [" + std::to_string(offset) + ", +" + std::to_string(size) +
+                        ") lie outside the tensor data section [" + std::to_string(data.offset) +
+                        ", " + std::to_string(data_end) + ")");
       }
       if (!names.emplace(t.name, i).second) {
         return r.ErrorAt(at, what + " appears twice");
@@ -438,9 +364,9 @@ class PackageParser {
     for (const auto& s : p_->sections_) {
       if (!s.known) others.push_back({s.id, s.size, &s.sha256});
     }
-    p_->digest_ = pkg::PackageDigest(p_->version_, p_->kind_, p_->flags_,
-                                     Find(pkg::kSectionMetadata)->sha256,
-                                     Find(pkg::kSectionTokenizer)->sha256, ts, others);
+    p_->digest_ =
+        pkg::PackageDigest(p_->version_, p_->kind_, p_->flags_, Find(pkg::kSectionMetadata)->sha256,
+                           Find(pkg::kSectionTokenizer)->sha256, ts, others);
   }
 
   Package* p_;
