@@ -140,6 +140,9 @@ StatusOr<Adapter> ImportLoraGgufFile(std::unique_ptr<GgufFile> f, const Package&
     }
     const int64_t r = as[0];
     const float scale = alpha != 0 ? static_cast<float>(alpha / static_cast<double>(r)) : 1.0f;
+    if (!std::isfinite(scale)) {  // an f64 alpha beyond the float range
+      return InvalidArgument(what + ": adapter.lora.alpha / r is beyond the float range");
+    }
     rank = static_cast<int32_t>(r);
     if (const int32_t heads = QkHeads(target, c); heads > 0 && file_style != c.rope_style) {
       if (bs[0] == int64_t{heads} * c.head_dim) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -230,6 +231,12 @@ StatusOr<Adapter> ImportPeftIn(const Folder& dir, const Package& base) {
   }
   const float scale = static_cast<float>(rslora ? *alpha / std::sqrt(static_cast<double>(*r))
                                                 : *alpha / static_cast<double>(*r));
+  if (!std::isfinite(scale)) {  // e.g. lora_alpha 1e66: finite as a double, not as a float
+    char v[32];
+    std::snprintf(v, sizeof v, "%.9g", *alpha);
+    return InvalidArgument(cfg_path + ": 'lora_alpha' = " + v + " gives a scale (lora_alpha / " +
+                           (rslora ? "sqrt(r)" : "r") + ") beyond the float range");
+  }
 
   const std::string st_path = dir.Path("adapter_model.safetensors");
   if (!dir.Exists("adapter_model.safetensors")) {

@@ -368,6 +368,9 @@ TEST_F(ImportFixture, PeftEmbeddingLoraIsATransposedLowRankDelta) {
 TEST_F(ImportFixture, PeftBadInputs) {
   // Missing r.
   ExpectError(ImportPeft(PeftCopy("peft_no_r", Config("", "")), *base_), "missing 'r'");
+  // A finite double alpha whose scale overflows a float (found by fuzz_adapter_peft).
+  ExpectError(ImportPeft(PeftCopy("peft_alpha", "{\"r\": 1, \"lora_alpha\": 1.22e66}"), *base_),
+              "'lora_alpha' = 1.22e+66 gives a scale (lora_alpha / r) beyond the float range");
   // A module outside target_modules.
   ExpectError(
       ImportPeft(PeftCopy("peft_targets",
