@@ -103,19 +103,13 @@ inline void StoreTile(float* y, int64_t y_stride, int32_t r, int32_t t, const __
 // ---- q4_k rows x ActQ8x256 -------------------------------------------------
 
 // The 8 scales then the 8 mins of four Q4_K blocks (ggml's 12-byte unpack; the
-// same values as quant::ScaleMinK4) as bytes, block q[k] in 128-bit lane k.
-// Each lane loads the block's first 16 bytes, dwords [d | dmin, u0, u1, u2],
-// and computes [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1,
+// same values as quant::ScaleMinK4) as bytes, block k in 128-bit lane k. v is
+// Heads4 of the blocks: each lane's dwords are [d | dmin, u0, u1, u2]; it
+// computes [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1,
 // ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4] with k1 = 0x3f.., k2 = 0x0f..,
 // k3 = 0x03... (Done per row in scalar code, this was ~30% of the decode tile's
 // instructions.)
-inline __m512i ScalesMinsK4x4(const uint8_t* q0, const uint8_t* q1, const uint8_t* q2,
-                              const uint8_t* q3) {
-  auto load = [](const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
-  __m512i v = _mm512_castsi128_si512(load(q0));
-  v = _mm512_inserti32x4(v, load(q1), 1);
-  v = _mm512_inserti32x4(v, load(q2), 2);
-  v = _mm512_inserti32x4(v, load(q3), 3);
+inline __m512i ScalesMinsK4x4(__m512i v) {
   const __m512i a = _mm512_shuffle_epi32(v, _MM_PERM_DCDB);  // [u0, u2, u1, u2]
   const __m512i b = _mm512_shuffle_epi32(v, _MM_PERM_CCBB);  // [u0, u0, u1, u1]
   const __m512i k1 = _mm512_set1_epi32(0x3f3f3f3f), k2 = _mm512_set1_epi32(0x0f0f0f0f),
@@ -125,6 +119,62 @@ inline __m512i ScalesMinsK4x4(const uint8_t* q0, const uint8_t* q1, const uint8_
       _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi32(a, _mm512_set4_epi32(4, 0, 0, 0)), k2),
                       _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(b, 6), k3), 4));
   return _mm512_mask_blend_epi32(0xAAAA, even, odd);
+}
+
+// The first 16 bytes of four blocks, block q[k] in 128-bit lane k.
+inline __m512i Heads4(const uint8_t* q0, const uint8_t* q1, const uint8_t* q2, const uint8_t* q3) {
+  auto load = [](const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); };
+  __m512i v = _mm512_castsi128_si512(load(q0));
+  v = _mm512_inserti32x4(v, load(q1), 1);
+  v = _mm512_inserti32x4(v, load(q2), 2);
+  return _mm512_inserti32x4(v, load(q3), 3);
+}
+
+// Super-block b's integer lanes for P row pairs and T tokens: lanes[i][j] is
+// kernels.h's L[l] of rows 2i (lanes 0-7) and 2i + 1 (lanes 8-15) for token
+// t + j. b0[i] is row 2i's block b (row 2i + 1's is row_bytes on), sm[i] the
+// pair's scale/min words, sel[c] picks sub-block c's scale from them.
+template <int P, int T>
+inline void LanesQ4K(__m512i (&lanes)[P][T], const uint8_t* const* b0, int64_t row_bytes,
+                     const __m512i* sm, const __m512i* sel, const uint8_t* x, int64_t x_stride,
+                     int32_t b, int32_t t, int64_t prefetch = 0) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  for (int i = 0; i < P; ++i) {
+    for (int j = 0; j < T; ++j) lanes[i][j] = _mm512_setzero_si512();
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    __m512i lo[P], hi[P], slo[P], shi[P];
+#pragma GCC unroll 8
+    for (int i = 0; i < P; ++i) {
+      if (prefetch != 0 && k < 3) {
+        _mm_prefetch(reinterpret_cast<const char*>(b0[i] + prefetch + 64 * k), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(b0[i] + row_bytes + prefetch + 64 * k),
+                     _MM_HINT_T0);
+      }
+      const __m512i q = _mm512_inserti64x4(
+          _mm512_castsi256_si512(
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + 16 + 32 * k))),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + row_bytes + 16 + 32 * k)), 1);
+      lo[i] = _mm512_and_si512(q, m4);
+      hi[i] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+      slo[i] = _mm512_permutexvar_epi16(sel[2 * k], sm[i]);
+      shi[i] = _mm512_permutexvar_epi16(sel[2 * k + 1], sm[i]);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      const __m512i a0 = _mm512_broadcast_i64x4(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 64 * k)));
+      const __m512i a1 = _mm512_broadcast_i64x4(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 52 + 64 * k)));
+#pragma GCC unroll 8
+      for (int i = 0; i < P; ++i) {
+        lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(lo[i], a0), slo[i]);
+        lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(hi[i], a1), shi[i]);
+      }
+    }
+  }
 }
 
 // Rows r .. r + 2P - 1, tokens t .. t + T - 1. Integer lanes per super-block:
@@ -151,7 +201,6 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       mins[i][j] = _mm256_setzero_ps();
     }
   }
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
   // Word c (sub-block c's scale) of row 0 in the low half, of row 1 in the high.
   __m512i sel[8];
   for (int c = 0; c < 8; ++c) {
@@ -183,7 +232,7 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
 #pragma GCC unroll 4
     for (int i = 0; i < P; i += 2) {
       const uint8_t* c = b0[i + 1 < P ? i + 1 : i];
-      const __m512i u = ScalesMinsK4x4(b0[i], b0[i] + row_bytes, c, c + row_bytes);
+      const __m512i u = ScalesMinsK4x4(Heads4(b0[i], b0[i] + row_bytes, c, c + row_bytes));
       sm[i] = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(u));
       if (i + 1 < P) sm[i + 1] = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(u, 1));
     }
@@ -197,38 +246,7 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
           _mm_unpacklo_epi64(_mm_set1_epi16(Half(b0[i] + 2)), _mm_set1_epi16(Half(b1 + 2))));
     }
     __m512i lanes[P][T];
-    for (int i = 0; i < P; ++i) {
-      for (int j = 0; j < T; ++j) lanes[i][j] = _mm512_setzero_si512();
-    }
-#pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-      __m512i lo[P], hi[P], slo[P], shi[P];
-#pragma GCC unroll 8
-      for (int i = 0; i < P; ++i) {
-        const __m512i q = _mm512_inserti64x4(
-            _mm512_castsi256_si512(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + 16 + 32 * k))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + row_bytes + 16 + 32 * k)),
-            1);
-        lo[i] = _mm512_and_si512(q, m4);
-        hi[i] = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-        slo[i] = _mm512_permutexvar_epi16(sel[2 * k], sm[i]);
-        shi[i] = _mm512_permutexvar_epi16(sel[2 * k + 1], sm[i]);
-      }
-#pragma GCC unroll 8
-      for (int j = 0; j < T; ++j) {
-        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
-        const __m512i a0 = _mm512_broadcast_i64x4(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 20 + 64 * k)));
-        const __m512i a1 = _mm512_broadcast_i64x4(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + 52 + 64 * k)));
-#pragma GCC unroll 8
-        for (int i = 0; i < P; ++i) {
-          lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(lo[i], a0), slo[i]);
-          lanes[i][j] = _mm512_dpwssd_epi32(lanes[i][j], _mm512_maddubs_epi16(hi[i], a1), shi[i]);
-        }
-      }
-    }
+    LanesQ4K<P, T>(lanes, b0, row_bytes, sm, sel, x, x_stride, b, t);
     if (wide) {
       const __m512i* pb = pre + 5 * b;  // bsums pairs k = 0..3, then d per (token, row)
 #pragma GCC unroll 8
@@ -289,6 +307,86 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   StoreTile<P, T>(y, y_stride, r, t, &acc[0][0], &sub[0][0]);
 }
 
+// Decode (one token) of rows r .. r + 7: TileQ4K<4, 1>'s integer lanes, with
+// the rest of each super-block's work done for the 8 rows at once rather than
+// per row pair (~31 vector ops per pair and super-block -> ~17; the tile is
+// compute-bound from L2 and the product streams faster from DRAM with less
+// arithmetic: bench/kernels/RESULTS.md). The same products and sums per lane:
+//   f     = float(d, dmin of rows 0-7, lane 2r / 2r + 1) * act.d   (16 lanes)
+//   acc_i = acc_i + permute(f: d of rows 2i, 2i + 1) * float(L)
+//   M     = 4 madds of each pair's min words by the broadcast bsums, then a
+//           4-lane sum per row: rows j and 4 + j in lanes 4j and 4j + 2
+//   mins  = mins + permute(f: dmin per M lane) * float(M)
+inline void TileQ4KDecode(float* y, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+                          int32_t in, int32_t r) {
+  __m512i sel[8];
+  for (int c = 0; c < 8; ++c) {
+    sel[c] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(c))),
+                                _mm256_set1_epi16(static_cast<short>(16 + c)), 1);
+  }
+  // Dword 0 (d | dmin << 16) of each 128-bit lane of two Heads4 results.
+  const __m512i heads = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 28, 24, 20, 16, 12, 8, 4, 0);
+  __m512i d_of[4];  // lanes 0-7: row 2i's d (lane 4i of f), 8-15: row 2i + 1's (4i + 2)
+  for (int i = 0; i < 4; ++i) {
+    d_of[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(4 * i)),
+                                 _mm256_set1_epi32(4 * i + 2), 1);
+  }
+  // M lane 4j + e -> dmin of row j (lane 2j + 1), 4j + 2 + e -> of row 4 + j (2j + 9).
+  const __m512i dmin_of = _mm512_set_epi32(15, 15, 7, 7, 13, 13, 5, 5, 11, 11, 3, 3, 9, 9, 1, 1);
+  __m512 acc[4][1];
+  for (auto& a : acc) a[0] = _mm512_setzero_ps();
+  __m512 mins = _mm512_setzero_ps();
+  const uint8_t* row0 = w + r * row_bytes;
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* b0[4];
+    for (int i = 0; i < 4; ++i) {
+      b0[i] = row0 + (2 * i) * row_bytes + b * int64_t{sizeof(quant::BlockQ4_K)};
+    }
+    const __m512i v0 = Heads4(b0[0], b0[0] + row_bytes, b0[1], b0[1] + row_bytes);
+    const __m512i v1 = Heads4(b0[2], b0[2] + row_bytes, b0[3], b0[3] + row_bytes);
+    const __m512i u0 = ScalesMinsK4x4(v0), u1 = ScalesMinsK4x4(v1);
+    const __m512i sm[4] = {_mm512_cvtepu8_epi16(_mm512_castsi512_si256(u0)),
+                           _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(u0, 1)),
+                           _mm512_cvtepu8_epi16(_mm512_castsi512_si256(u1)),
+                           _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(u1, 1))};
+    const uint8_t* a = x + b * int64_t{sizeof(ActQ8x256)};
+    float ad;
+    std::memcpy(&ad, a, 4);
+    const __m512 f = _mm512_mul_ps(
+        _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi32(v0, heads, v1))),
+        _mm512_set1_ps(ad));
+    __m512i lanes[4][1];
+    LanesQ4K<4, 1>(lanes, b0, row_bytes, sm, sel, x, 0, b, 0, 8 * row_bytes);
+    // Words 8-15 / 24-31 of sm[i] are rows 2i / 2i + 1's mins: with the bsums in
+    // every 128-bit lane, 128-bit lanes 1 and 3 of the madd hold their pair sums.
+    const __m512i bs =
+        _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 4)));
+    __m512i mm[4];
+    for (int i = 0; i < 4; ++i) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_mul_ps(_mm512_permutexvar_ps(d_of[i], f),
+                                                         _mm512_cvtepi32_ps(lanes[i][0])));
+      mm[i] = _mm512_madd_epi16(sm[i], bs);
+    }
+    const __m512i s01 = _mm512_shuffle_i32x4(mm[0], mm[1], _MM_SHUFFLE(3, 1, 3, 1));  // rows 0-3
+    const __m512i s23 = _mm512_shuffle_i32x4(mm[2], mm[3], _MM_SHUFFLE(3, 1, 3, 1));  // rows 4-7
+    const __m512i z =
+        _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+    const __m512i m = _mm512_add_epi32(z, _mm512_shuffle_epi32(z, _MM_PERM_CDAB));
+    mins = _mm512_add_ps(mins,
+                         _mm512_mul_ps(_mm512_permutexvar_ps(dmin_of, f), _mm512_cvtepi32_ps(m)));
+  }
+  alignas(64) float ml[16];
+  _mm512_store_ps(ml, mins);
+  float sub[4][2];
+  for (int i = 0; i < 4; ++i) {
+    for (int h = 0; h < 2; ++h) {
+      const int row = 2 * i + h;
+      sub[i][h] = ml[row < 4 ? 4 * row : 4 * (row - 4) + 2];
+    }
+  }
+  StoreTile<4, 1>(y, 0, r, 0, &acc[0][0], &sub[0][0]);
+}
+
 // TileQ4K's `pre` for tokens t .. t + 7: per super-block b, 5 zmm: k = 0..3
 // with dword k of token j's bsums (int16 pair 2k, 2k + 1) in lanes 2j, 2j + 1,
 // then token j's act.d in lanes 2j, 2j + 1.
@@ -315,7 +413,7 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ4_K)};
   int32_t r = r0;
   if (n_tok == 1) {
-    for (; r + 8 <= r1; r += 8) TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
+    for (; r + 8 <= r1; r += 8) TileQ4KDecode(y, w, row_bytes, x, in, r);
     for (; r + 2 <= r1; r += 2) TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
     // Mins inputs of up to 4 full 8-token groups (n_tok <= 32 covers every
