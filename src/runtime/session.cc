@@ -374,13 +374,19 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
     const uint8_t* x;
     int64_t x_stride;
   };
+  // A chunk is rows [r0, r1) of job `job`; see the schedule below.
+  struct Chunk {
+    int32_t job, r0, r1;
+  };
+  static constexpr int32_t kMaxCallChunks = 512;
   struct Ctx {
     Prepared p[3];
     int32_t n_jobs;
     int32_t n_tok;
-    int32_t chunk_rows[3];  // rows per chunk of each job (a multiple of 16)
-    int32_t chunk_end[3];   // cumulative chunk counts
-  } ctx{};
+    int32_t n_chunks;
+    Chunk chunks[kMaxCallChunks];  // the first n_chunks are set
+  } ctx;
+  ctx.n_jobs = ctx.n_chunks = 0;
   const float* quantized[3] = {nullptr, nullptr, nullptr};  // source of act32_ / act256_
   for (const MatMulJob& j : jobs) {
     const int32_t in = j.w->cols;
@@ -402,25 +408,36 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
         k_.matmul[static_cast<int>(j.w->format)], j.w, j.y, j.y_stride, x, stride};
   }
   ctx.n_tok = n_tok;
-  // Chunks of whole rows, handed out dynamically (ThreadPool::RunChunks): about
-  // 8 per thread and job, so a preempted worker holds up one chunk, not half
-  // the rows. Each output row is computed whole by one kernel call, so the
-  // result does not depend on which thread took which chunk.
-  const int32_t per_job = 8 * pool_.size();
-  for (int32_t j = 0; j < ctx.n_jobs; ++j) {
-    const int32_t rows = ctx.p[j].w->rows;
-    const int32_t cr = ((rows + per_job - 1) / per_job + 15) / 16 * 16;
-    ctx.chunk_rows[j] = cr;
-    ctx.chunk_end[j] = (j > 0 ? ctx.chunk_end[j - 1] : 0) + (rows + cr - 1) / cr;
+  // Chunks of whole rows, handed out dynamically (ThreadPool::RunChunks) in
+  // guided sizes: each takes 1 / (2 * threads) of the work still unassigned
+  // (rows x cols over all jobs), rounded up to 16 rows. Big chunks first keep
+  // each thread on one long stream (a chunk's first rows start cold: with ~16
+  // fixed chunks per job, TinyLlama decoded ~3% slower), small ones last
+  // let the threads finish together, and a preempted worker holds up one
+  // chunk, not half the rows. Each output row is computed whole by one kernel
+  // call, so the result does not depend on which thread took which chunk.
+  {
+    int64_t left = 0;
+    for (int32_t j = 0; j < ctx.n_jobs; ++j) left += int64_t{ctx.p[j].w->rows} * ctx.p[j].w->cols;
+    const int64_t parts = 2 * int64_t{pool_.size()};
+    for (int32_t j = 0; j < ctx.n_jobs; ++j) {
+      const int32_t rows = ctx.p[j].w->rows, cols = ctx.p[j].w->cols;
+      for (int32_t r = 0; r < rows;) {
+        int64_t cr = (left / parts / cols + 15) / 16 * 16;
+        // Keep room for one chunk per job still to come.
+        if (ctx.n_chunks + ctx.n_jobs - j >= kMaxCallChunks) cr = rows;
+        cr = std::clamp<int64_t>(cr, 16, rows - r);
+        ctx.chunks[ctx.n_chunks++] = {j, r, r + static_cast<int32_t>(cr)};
+        left -= cr * cols;
+        r += static_cast<int32_t>(cr);
+      }
+    }
   }
   auto task = [](void* v, int32_t chunk) {
     const Ctx& c = *static_cast<const Ctx*>(v);
-    int32_t j = 0;
-    while (chunk >= c.chunk_end[j]) ++j;
-    const Prepared& p = c.p[j];
-    const int32_t r0 = (chunk - (j > 0 ? c.chunk_end[j - 1] : 0)) * c.chunk_rows[j];
-    const int32_t r1 = r0 + c.chunk_rows[j] < p.w->rows ? r0 + c.chunk_rows[j] : p.w->rows;
-    p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, r0, r1, c.n_tok);
+    const Chunk& k = c.chunks[chunk];
+    const Prepared& p = c.p[k.job];
+    p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, k.r0, k.r1, c.n_tok);
   };
   // Small products (tiny models, 1-D jobs) run on the calling thread: waking
   // a worker costs more than the work, and far more when the other core is
@@ -436,7 +453,7 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
       p.fn(p.y, p.y_stride, p.w->data, p.x, p.x_stride, p.w->cols, 0, p.w->rows, n_tok);
     }
   } else {
-    pool_.RunChunks(task, &ctx, ctx.chunk_end[ctx.n_jobs - 1]);
+    pool_.RunChunks(task, &ctx, ctx.n_chunks);
   }
   if (deltas_ == nullptr) return;
   for (const MatMulJob& j : jobs) {
