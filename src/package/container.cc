@@ -8,13 +8,12 @@
 #include "package/format.h"
 
 namespace slm::pkg {
-namespace {
+
 std::string Hex32(uint32_t v) {
   char b[11];
   std::snprintf(b, sizeof b, "0x%08x", v);
   return b;
 }
-}  // namespace
 
 Status ParseSectionDirectory(std::span<const uint8_t> bytes, const std::string& name,
                              uint64_t dir_offset, uint32_t count, const DirectoryRules& rules,

@@ -16,6 +16,9 @@
 
 namespace slm::pkg {
 
+// "0x%08x" of v, for flag words in messages.
+std::string Hex32(uint32_t v);
+
 struct DirectoryRules {
   std::string (*label)(uint32_t id);  // "metadata section", "blob data section", ...
   bool (*known)(uint32_t id);         // ids this reader understands (they must be required)

@@ -33,11 +33,6 @@ const char* PackageSectionName(uint32_t id) {
 
 namespace {
 std::string SectionLabel(uint32_t id) { return std::string(PackageSectionName(id)) + " section"; }
-std::string Hex32(uint32_t v) {
-  char b[11];
-  snprintf(b, sizeof b, "0x%08x", v);
-  return b;
-}
 }  // namespace
 
 class PackageParser {
@@ -142,7 +137,7 @@ class PackageParser {
     }
     if (p_->flags_ != 0) {
       return Unsupported(name_ + ": header at offset 12: required feature flags " +
-                         Hex32(p_->flags_) + " are unknown to this reader (v1 knows none)");
+                         pkg::Hex32(p_->flags_) + " are unknown to this reader (v1 knows none)");
     }
     if (p_->kind_ == pkg::kKindAdapter) {
       return Unsupported(name_ +

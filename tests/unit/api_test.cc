@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter_test_util.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "import/import.h"
@@ -318,13 +319,9 @@ TEST(ApiTest, AdapterOpenMemoryImportsLoraGguf) {
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   auto expected = ParseJson(*text, "expected.json");
   ASSERT_TRUE(expected.ok());
-  auto ints = [](const JsonValue& a) {
-    std::vector<int32_t> v;
-    for (const JsonValue& x : a.items()) v.push_back(static_cast<int32_t>(x.as_number()));
-    return v;
-  };
-  const std::vector<int32_t> prompt = ints(*expected->Find("prompt_ids"));
-  const std::vector<int32_t> want = ints(*expected->Find("base_plus_lora")->Find("greedy"));
+  const std::vector<int32_t> prompt = adapter_test::Ints(*expected->Find("prompt_ids"));
+  const std::vector<int32_t> want =
+      adapter_test::Ints(*expected->Find("base_plus_lora")->Find("greedy"));
   auto gguf = ReadFileToString(test::SourceDir() + "/tests/adapter/lora.gguf");
   ASSERT_TRUE(gguf.ok()) << gguf.status().ToString();
   const auto* bytes = reinterpret_cast<const uint8_t*>(gguf->data());
