@@ -345,18 +345,20 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   StoreTile<P, T>(y, y_stride, r, t, &acc[0][0], &sub[0][0]);
 }
 
-// Decode (one token) of rows r .. r + 7: TileQ4K<4, 1>'s integer lanes, with
-// the rest of each super-block's work done for the 8 rows at once rather than
-// per row pair (~31 vector ops per pair and super-block -> ~17; the tile is
-// compute-bound from L2 and the product streams faster from DRAM with less
-// arithmetic: bench/kernels/RESULTS.md). The same products and sums per lane:
+// Decode (one token) of the 8 rows r + j * step (j = 0..7): LanesQ4KDecode's
+// integer lanes (rows 2i, 2i + 1 as pair i), with the rest of each
+// super-block's work done for the 8 rows at once rather than per row pair
+// (~31 vector ops per pair and super-block -> ~17; the tile is compute-bound
+// from L2 and streams faster from DRAM with less arithmetic:
+// bench/kernels/RESULTS.md). The same products and sums per lane:
 //   f     = float(d, dmin of rows 0-7, lane 2r / 2r + 1) * act.d   (16 lanes)
 //   acc_i = acc_i + permute(f: d of rows 2i, 2i + 1) * float(L)
 //   M     = 4 madds of each pair's min words by the broadcast bsums, then a
 //           4-lane sum per row: rows j and 4 + j in lanes 4j and 4j + 2
 //   mins  = mins + permute(f: dmin per M lane) * float(M)
 inline void TileQ4KDecode(float* y, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-                          int32_t in, int32_t r) {
+                          int32_t in, int32_t r, int32_t step, int64_t next) {
+  const int64_t rs = step * row_bytes;  // bytes from tile row j to j + 1
   // Dword 0 (d | dmin << 16) of each 128-bit lane of two Heads4 results.
   const __m512i heads = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 28, 24, 20, 16, 12, 8, 4, 0);
   __m512i d_of[4];  // lanes 0-7: row 2i's d (lane 4i of f), 8-15: row 2i + 1's (4i + 2)
@@ -373,10 +375,10 @@ inline void TileQ4KDecode(float* y, const uint8_t* w, int64_t row_bytes, const u
   for (int32_t b = 0; b < in / 256; ++b) {
     const uint8_t* b0[4];
     for (int i = 0; i < 4; ++i) {
-      b0[i] = row0 + (2 * i) * row_bytes + b * int64_t{sizeof(quant::BlockQ4_K)};
+      b0[i] = row0 + (2 * i) * rs + b * int64_t{sizeof(quant::BlockQ4_K)};
     }
-    const __m512i v0 = Heads4(b0[0], b0[0] + row_bytes, b0[1], b0[1] + row_bytes);
-    const __m512i v1 = Heads4(b0[2], b0[2] + row_bytes, b0[3], b0[3] + row_bytes);
+    const __m512i v0 = Heads4(b0[0], b0[0] + rs, b0[1], b0[1] + rs);
+    const __m512i v1 = Heads4(b0[2], b0[2] + rs, b0[3], b0[3] + rs);
     const __m512i u0 = ScalesMinsK4x4(v0), u1 = ScalesMinsK4x4(v1);
     const __m512i sm[4] = {_mm512_cvtepu8_epi16(_mm512_castsi512_si256(u0)),
                            _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(u0, 1)),
@@ -389,7 +391,7 @@ inline void TileQ4KDecode(float* y, const uint8_t* w, int64_t row_bytes, const u
         _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi32(v0, heads, v1))),
         _mm512_set1_ps(ad));
     __m512i lanes[4];
-    LanesQ4KDecode(lanes, b0, row_bytes, sm, a, 8 * row_bytes);
+    LanesQ4KDecode(lanes, b0, rs, sm, a, next);
     // Words 8-15 / 24-31 of sm[i] are rows 2i / 2i + 1's mins: with the bsums in
     // every 128-bit lane, 128-bit lanes 1 and 3 of the madd hold their pair sums.
     const __m512i bs =
@@ -417,7 +419,9 @@ inline void TileQ4KDecode(float* y, const uint8_t* w, int64_t row_bytes, const u
       sub[i][h] = ml[row < 4 ? 4 * row : 4 * (row - 4) + 2];
     }
   }
-  StoreTile<4, 1>(y, 0, r, 0, &acc[0][0], &sub[0][0]);
+  float out[8];
+  StoreTile<4, 1>(out, 0, 0, 0, &acc[0][0], &sub[0][0]);
+  for (int j = 0; j < 8; ++j) y[r + j * step] = out[j];
 }
 
 // TileQ4K's `pre` for tokens t .. t + 7: per super-block b, 5 zmm: k = 0..3
@@ -446,7 +450,21 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ4_K)};
   int32_t r = r0;
   if (n_tok == 1) {
-    for (; r + 8 <= r1; r += 8) TileQ4KDecode(y, w, row_bytes, x, in, r);
+    // Groups of 8 * step rows g .., run as `step` tiles of rows g + o + j * step
+    // (j = 0..7, o = 0..step - 1), step * row_bytes >= 4 KiB: no two rows of a
+    // tile share a 4 KiB page, so within each page the tile reads one row
+    // forward and the L2 streamer prefetches ahead of it. With 8 adjacent
+    // rows (3.6 per page for in = 2048) it mostly did not: stream_lab on
+    // 2048 x 2048 q4_k at 2 threads read 26.7 GB/s, now 29.5 (membw: ~30).
+    // Each tile prefetches the next one's lines (`next` bytes on).
+    const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);
+    for (; r + 8 * step <= r1; r += 8 * step) {
+      for (int32_t o = 0; o < step; ++o) {
+        const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;
+        TileQ4KDecode(y, w, row_bytes, x, in, r + o, step, next);
+      }
+    }
+    for (; r + 8 <= r1; r += 8) TileQ4KDecode(y, w, row_bytes, x, in, r, 1, 8 * row_bytes);
     for (; r + 2 <= r1; r += 2) TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
     // Mins inputs of up to 4 full 8-token groups (n_tok <= 32 covers every
