@@ -90,29 +90,34 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
 // The vector activation quantizers against the scalar spec, byte for byte,
 // on blocks with ties (x * id exactly k + 0.5), all-zero blocks, -0.0 and a
 // wide range of magnitudes.
-// The avx512 q4_k decode runs groups of 8 * step rows as tiles of rows
-// g + o + j * step, step = ceil(4 KiB / row bytes): 4 for in = 2048, 2 for
-// 4096. Ranges with whole groups, groups after an odd start, and tails.
-TEST(KernelsTiles, Q4KDecodeOverPageStridedTilesMatchesScalar) {
+// The avx512 decode runs groups of 8 (q4_k) or 16 (q8_0, q4_0) x step rows as
+// tiles of rows g + o + j * step, step = ceil(4 KiB / row bytes): q4_k 4 for
+// in = 2048 and 2 for 4096, q8_0 2, q4_0 4. Ranges with whole groups, groups
+// after an odd start, and tails.
+TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   Prng p(11);
   const KernelTable* tables[4];
   const int n_tables = AvailableKernelTables(tables, 4);
-  for (int32_t in : {2048, 4096}) {
+  const std::pair<WeightFormat, int32_t> shapes[] = {{WeightFormat::kQ4_K, 2048},
+                                                     {WeightFormat::kQ4_K, 4096},
+                                                     {WeightFormat::kQ8_0, 2048},
+                                                     {WeightFormat::kQ4_0, 2048}};
+  for (auto [f, in] : shapes) {
     const int32_t rows = 83;
-    const std::vector<uint8_t> w = test::RandomQuantWeights(WeightFormat::kQ4_K, rows, in, p);
-    const std::vector<uint8_t> x = RandomActs(ActFormat::kQ8x256, in, 1, p);
-    const int64_t stride = ActBytes(ActFormat::kQ8x256, in);
+    const std::vector<uint8_t> w = test::RandomQuantWeights(f, rows, in, p);
+    const std::vector<uint8_t> x = RandomActs(ActFormatOf(f), in, 1, p);
+    const int64_t stride = ActBytes(ActFormatOf(f), in);
     for (auto [r0, r1] : {std::pair{0, rows}, {0, 64}, {5, 78}, {32, 48}, {16, 83}}) {
       std::vector<float> want(rows, -5.0f), got(rows, -5.0f);
-      ScalarKernels().matmul[static_cast<int>(WeightFormat::kQ4_K)](
-          want.data(), rows, w.data(), x.data(), stride, in, r0, r1, 1);
+      ScalarKernels().matmul[static_cast<int>(f)](want.data(), rows, w.data(), x.data(), stride, in,
+                                                  r0, r1, 1);
       for (int ti = 0; ti < n_tables; ++ti) {
-        const KernelTable* t = tables[ti];
         std::fill(got.begin(), got.end(), -5.0f);
-        t->matmul[static_cast<int>(WeightFormat::kQ4_K)](got.data(), rows, w.data(), x.data(),
-                                                         stride, in, r0, r1, 1);
+        tables[ti]->matmul[static_cast<int>(f)](got.data(), rows, w.data(), x.data(), stride, in,
+                                                r0, r1, 1);
         EXPECT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * sizeof(float)))
-            << t->name << " in " << in << " rows [" << r0 << ", " << r1 << ")";
+            << tables[ti]->name << " format " << static_cast<int>(f) << " in " << in << " rows ["
+            << r0 << ", " << r1 << ")";
       }
     }
   }
