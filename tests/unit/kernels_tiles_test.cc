@@ -90,9 +90,9 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
 // The vector activation quantizers against the scalar spec, byte for byte,
 // on blocks with ties (x * id exactly k + 0.5), all-zero blocks, -0.0 and a
 // wide range of magnitudes.
-// The avx512 decode runs groups of 8 (q4_k) or 16 (q8_0, q4_0) x step rows as
-// tiles of rows g + o + j * step, step = ceil(4 KiB / row bytes): q4_k 4 for
-// in = 2048 and 2 for 4096, q8_0 2, q4_0 4. Ranges with whole groups, groups
+// The avx512 decode runs groups of 8 (q4_k, q6_k) or 16 (q8_0, q4_0) x step
+// rows as tiles of rows g + o + j * step, step = ceil(4 KiB / row bytes): q4_k
+// 4 for in = 2048 and 2 for 4096, q6_k 3, q8_0 2, q4_0 4. Ranges with whole groups, groups
 // after an odd start, and tails.
 TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   Prng p(11);
@@ -100,6 +100,7 @@ TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   const int n_tables = AvailableKernelTables(tables, 4);
   const std::pair<WeightFormat, int32_t> shapes[] = {{WeightFormat::kQ4_K, 2048},
                                                      {WeightFormat::kQ4_K, 4096},
+                                                     {WeightFormat::kQ6_K, 2048},
                                                      {WeightFormat::kQ8_0, 2048},
                                                      {WeightFormat::kQ4_0, 2048}};
   for (auto [f, in] : shapes) {

@@ -501,7 +501,13 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
 // them into int32 lane l: kernels.h's L[l].
 template <int P, int T>
 void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
+             int64_t next = 0) {
+  // Tile row k is row r + k * step (step > 1: decode only, as in
+  // MatMulQ4KTiled); T == 1 prefetches the next tile, `next` bytes on (0: the
+  // 2P rows after this tile's).
+  const int64_t rs = step * row_bytes;
+  if (next == 0) next = 2 * P * row_bytes;
   __m512 acc[P][T];
   for (int i = 0; i < P; ++i) {
     for (int j = 0; j < T; ++j) acc[i][j] = _mm512_setzero_ps();
@@ -524,12 +530,12 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     const uint8_t* b0[P];
 #pragma GCC unroll 8
     for (int i = 0; i < P; ++i) {
-      b0[i] = row0 + (2 * i) * row_bytes + b * int64_t{sizeof(quant::BlockQ6_K)};
-      const uint8_t* b1 = b0[i] + row_bytes;
+      b0[i] = row0 + (2 * i) * rs + b * int64_t{sizeof(quant::BlockQ6_K)};
+      const uint8_t* b1 = b0[i] + rs;
       if (T == 1) {
         for (int l = 0; l < 210; l += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(b0[i] + 2 * P * row_bytes + l), _MM_HINT_T0);
-          _mm_prefetch(reinterpret_cast<const char*>(b1 + 2 * P * row_bytes + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(b0[i] + next + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(b1 + next + l), _MM_HINT_T0);
         }
       }
       const __m256i s0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(
@@ -550,10 +556,10 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       for (int i = 0; i < P; ++i) {
         const uint8_t* ql = b0[i] + 64 * h;
         const uint8_t* qh = b0[i] + offsetof(quant::BlockQ6_K, qh) + 32 * h;
-        auto pair = [row_bytes](const uint8_t* p) {
+        auto pair = [rs](const uint8_t* p) {
           return _mm512_inserti64x4(
               _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))),
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + row_bytes)), 1);
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + rs)), 1);
         };
         const __m512i l0 = pair(ql), l1 = pair(ql + 32), vh = pair(qh);
         q[i][0] = _mm512_or_si512(_mm512_and_si512(l0, m4),
@@ -601,7 +607,13 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
       }
     }
   }
-  StoreTile<P, T>(y, y_stride, r, t, &acc[0][0]);
+  if (step == 1) {
+    StoreTile<P, T>(y, y_stride, r, t, &acc[0][0]);
+  } else {
+    float out[2 * P];
+    StoreTile<P, T>(out, 0, 0, 0, &acc[0][0]);
+    for (int k = 0; k < 2 * P; ++k) y[r + k * step] = out[k];
+  }
 }
 
 template <int P, int T>
@@ -610,6 +622,13 @@ void MatMulQ6KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ6_K)};
   int32_t r = r0;
   if (n_tok == 1) {
+    const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);  // as q4_k
+    for (; step > 1 && r + 8 * step <= r1; r += 8 * step) {
+      for (int32_t o = 0; o < step; ++o) {
+        const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;
+        TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r + o, 0, step, next);
+      }
+    }
     for (; r + 8 <= r1; r += 8) TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
     for (; r + 2 <= r1; r += 2) TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
