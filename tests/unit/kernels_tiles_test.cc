@@ -92,8 +92,8 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
 // wide range of magnitudes.
 // The avx512 decode runs groups of 8 (q4_k, q6_k) or 16 (q8_0, q4_0) x step
 // rows as tiles of rows g + o + j * step, step = ceil(4 KiB / row bytes): q4_k
-// 4 for in = 2048 and 2 for 4096, q6_k 3, q8_0 2, q4_0 4. Ranges with whole groups, groups
-// after an odd start, and tails.
+// 4 for in = 2048 and 2 for 4096, q6_k 3, q8_0 2, q4_0 4. Ranges with whole groups,
+// groups after an odd start, and tails.
 TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   Prng p(11);
   const KernelTable* tables[4];
