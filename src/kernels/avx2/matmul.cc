@@ -85,13 +85,15 @@ struct WidenBF16 {
 
 template <typename Widen, int R, int T>
 void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-               int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+               int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
+               int64_t next = 0) {
+  if (next == 0) next = 8 * row_bytes;  // tile row i is row r + i * step
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i) {
     for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
   }
   const uint8_t* rows[R];
-  for (int i = 0; i < R; ++i) rows[i] = w + (r + i) * row_bytes;
+  for (int i = 0; i < R; ++i) rows[i] = w + (r + int64_t{i} * step) * row_bytes;
   const float* xs[T];
   for (int j = 0; j < T; ++j) xs[j] = reinterpret_cast<const float*>(x + (t + j) * x_stride);
   int32_t k = 0;
@@ -99,7 +101,7 @@ void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, 
     __m256 wv[R];
     for (int i = 0; i < R; ++i) {
       if (T == 1 && k % 16 == 0) {  // one prefetch per 64-byte line of f32 (two of f16)
-        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k * Widen::kBytes + 8 * row_bytes),
+        _mm_prefetch(reinterpret_cast<const char*>(rows[i] + k * Widen::kBytes + next),
                      _MM_HINT_T0);
       }
       wv[i] = Widen::Load8(rows[i] + k * Widen::kBytes);
@@ -116,7 +118,7 @@ void TileFloat(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, 
       for (int32_t l = 0; k + l < in; ++l) {
         lanes[l] = lanes[l] + Widen::One(rows[i] + (k + l) * Widen::kBytes) * xs[j][k + l];
       }
-      y[(t + j) * y_stride + r + i] = scalar::Reduce8(lanes);
+      y[(t + j) * y_stride + r + i * step] = scalar::Reduce8(lanes);
     }
   }
 }
@@ -157,7 +159,10 @@ inline __m128i HSum4(__m256i a, __m256i b, __m256i c, __m256i d) {
 // step for 4 (row, token) slots at once in one __m128 (slot k = i * T + j).
 template <typename Unpack, int R, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-            int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+            int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
+            int64_t next = 0) {
+  const int64_t rs = step * row_bytes;  // tile row i is row r + i * step
+  if (next == 0) next = 8 * row_bytes;
   // Decode (T == 1) subtracts the activation sums once per block for all R
   // rows; prefill is faster with the sign trick on codes - 8 (kernel lab).
   constexpr bool kCorr = Unpack::kUnsigned && T == 1;
@@ -168,11 +173,12 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
     __m256i wq[R];
     float wd[R];
     for (int i = 0; i < R; ++i) {
-      const uint8_t* blk = w + (r + i) * row_bytes + b * Unpack::kBlockBytes;
-      // Decode streams W once from DRAM: fetch 8 rows ahead (2 tiles). The
-      // kernel lab measured 3x on q8_0 rows of 768 (6 -> 19 GB/s); a prefetch
-      // past the matrix end is harmless (no fault, no result change).
-      if (T == 1) _mm_prefetch(reinterpret_cast<const char*>(blk + 8 * row_bytes), _MM_HINT_T0);
+      const uint8_t* blk = w + r * row_bytes + i * rs + b * Unpack::kBlockBytes;
+      // Decode streams W once from DRAM: fetch 8 rows ahead (2 tiles), or
+      // `next` bytes on. The kernel lab measured 3x on q8_0 rows of 768 (6 ->
+      // 19 GB/s); a prefetch past the matrix end is harmless (no fault, no
+      // result change).
+      if (T == 1) _mm_prefetch(reinterpret_cast<const char*>(blk + next), _MM_HINT_T0);
       wq[i] = Unpack::Codes(blk);
       // Prefill: signed codes once per row and block (reused by T tokens).
       if (Unpack::kUnsigned && !kCorr) wq[i] = _mm256_sub_epi8(wq[i], _mm256_set1_epi8(8));
@@ -211,7 +217,7 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
   alignas(16) float out[kGroups * 4];
   for (int g = 0; g < kGroups; ++g) _mm_store_ps(out + 4 * g, acc[g]);
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = out[i * T + j];
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i * step] = out[i * T + j];
   }
 }
 
@@ -257,7 +263,10 @@ float DotQ4_K(const uint8_t* row, const uint8_t* act, int32_t in) {
 // reused for every token of the tile.
 template <int R, int T>
 void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
+             int64_t next = 0) {
+  const int64_t rs = step * row_bytes;  // tile row i is row r + i * step
+  if (next == 0) next = R * row_bytes;
   __m256 acc[R][T];
   float mins[R][T];
   for (int i = 0; i < R; ++i) {
@@ -273,10 +282,10 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     float d[R], dmin[R];
 #pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
+      blk[i] = w + r * row_bytes + i * rs + b * int64_t{sizeof(BlockQ4_K)};
       if (T == 1) {
         for (int l = 0; l < 144; l += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + R * row_bytes + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + next + l), _MM_HINT_T0);
         }
       }
       uint32_t u[4];
@@ -340,7 +349,9 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     }
   }
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]) - mins[i][j];
+    for (int j = 0; j < T; ++j) {
+      y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]) - mins[i][j];
+    }
   }
 }
 
@@ -393,7 +404,10 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
 // int8 scale of each pair's 16-value sub-block into lanes (exact int32).
 template <int R, int T>
 void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
-             int64_t x_stride, int32_t in, int32_t r, int32_t t) {
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
+             int64_t next = 0) {
+  const int64_t rs = step * row_bytes;  // tile row i is row r + i * step
+  if (next == 0) next = R * row_bytes;
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i) {
     for (int j = 0; j < T; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -404,10 +418,10 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     const uint8_t* blk[R];
 #pragma GCC unroll 8
     for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i) * row_bytes + b * int64_t{sizeof(BlockQ6_K)};
+      blk[i] = w + r * row_bytes + i * rs + b * int64_t{sizeof(BlockQ6_K)};
       if (T == 1) {
         for (int l = 0; l < 210; l += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + R * row_bytes + l), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(blk[i] + next + l), _MM_HINT_T0);
         }
       }
     }
@@ -457,7 +471,7 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
     }
   }
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i] = Reduce8(acc[i][j]);
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]);
   }
 }
 
@@ -523,12 +537,33 @@ void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n) {
   }
 }
 
-#define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr)                                  \
+// Decode of rows from r in tiles of R rows, as the avx512 kernels do
+// (avx512/matmul.cc, MatMulQ4KTiled): groups of R * step rows run as `step`
+// tiles of rows g + o + i * step, step = ceil(4 KiB / row_bytes) up to
+// max_step, so no two rows of a tile share a 4 KiB page and the L2 streamer
+// runs ahead of each row; each tile prefetches the next (`next` bytes on).
+// tile(r, step, next) runs one tile. Returns the first row not done.
+template <int R, typename Tile>
+int32_t PageStridedDecode(int32_t r, int32_t r1, int64_t row_bytes, int32_t max_step, Tile tile) {
+  const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);
+  if (step < 2 || step > max_step) return r;
+  for (; r + R * step <= r1; r += R * step) {
+    for (int32_t o = 0; o < step; ++o) {
+      tile(r + o, step, (o + 1 < step ? 1 : R * step - step + 1) * row_bytes);
+    }
+  }
+  return r;
+}
+
+#define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr, max_step)                        \
   void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,     \
             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                  \
     const int64_t row_bytes = (row_bytes_expr);                                                   \
     int32_t r = r0;                                                                               \
     if (n_tok == 1) {                                                                             \
+      r = PageStridedDecode<4>(r, r1, row_bytes, max_step, [&](int32_t g, int32_t s, int64_t n) { \
+        TileFn<Arg, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, g, 0, s, n);                \
+      });                                                                                         \
       for (; r + 4 <= r1; r += 4)                                                                 \
         TileFn<Arg, 4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);                      \
       for (; r < r1; ++r) TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);    \
@@ -545,11 +580,14 @@ void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n) {
         TileFn<Arg, 1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);                      \
     }                                                                                             \
   }
-SLM_AVX2_TILED_MATMUL(MatMulF32, TileFloat, WidenF32, int64_t{in} * 4)
-SLM_AVX2_TILED_MATMUL(MatMulF16, TileFloat, WidenF16, int64_t{in} * 2)
-SLM_AVX2_TILED_MATMUL(MatMulBF16, TileFloat, WidenBF16, int64_t{in} * 2)
-SLM_AVX2_TILED_MATMUL(MatMulQ8_0, TileQ8, UnpackQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)})
-SLM_AVX2_TILED_MATMUL(MatMulQ4_0, TileQ8, UnpackQ4_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)})
+SLM_AVX2_TILED_MATMUL(MatMulF32, TileFloat, WidenF32, int64_t{in} * 4, 1 << 20)
+SLM_AVX2_TILED_MATMUL(MatMulF16, TileFloat, WidenF16, int64_t{in} * 2, 1 << 20)
+SLM_AVX2_TILED_MATMUL(MatMulBF16, TileFloat, WidenBF16, int64_t{in} * 2, 1 << 20)
+SLM_AVX2_TILED_MATMUL(MatMulQ8_0, TileQ8, UnpackQ8_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ8_0)},
+                      1 << 20)
+// q4_0 is compute-bound: strided tiles of short rows lose (avx512/matmul_q8.cc).
+SLM_AVX2_TILED_MATMUL(MatMulQ4_0, TileQ8, UnpackQ4_0, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)},
+                      4)
 #undef SLM_AVX2_TILED_MATMUL
 
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
@@ -557,6 +595,9 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
   int32_t r = r0;
   if (n_tok == 1) {
+    r = PageStridedDecode<4>(r, r1, row_bytes, 1 << 20, [&](int32_t g, int32_t s, int64_t n) {
+      TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, g, 0, s, n);
+    });
     for (; r + 4 <= r1; r += 4) TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
     for (; r + 2 <= r1; r += 2) {
@@ -577,6 +618,9 @@ void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
   int32_t r = r0;
   if (n_tok == 1) {
+    r = PageStridedDecode<4>(r, r1, row_bytes, 1 << 20, [&](int32_t g, int32_t s, int64_t n) {
+      TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, g, 0, s, n);
+    });
     for (; r + 4 <= r1; r += 4) TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
     for (; r + 2 <= r1; r += 2) {
