@@ -398,8 +398,8 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
       uint8_t* buf = is32 ? act32_.data() : act256_.data();
       if (quantized[static_cast<int>(a)] != j.x) {
         const QuantizeActFn q = is32 ? k_.quantize_q8x32 : k_.quantize_q8x256;
-        for (int32_t t = 0; t < n_tok; ++t)
-          q(j.x + static_cast<int64_t>(t) * in, buf + t * stride, in);
+        ForTokens(n_tok,
+                  [&](int32_t t) { q(j.x + static_cast<int64_t>(t) * in, buf + t * stride, in); });
         quantized[static_cast<int>(a)] = j.x;
       }
       x = buf;
@@ -410,8 +410,10 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
   ctx.n_tok = n_tok;
   // Chunks of whole rows, handed out dynamically (ThreadPool::RunChunks) in
   // guided sizes: each takes 1 / (2 * threads) of the work still unassigned
-  // (rows x cols over all jobs), rounded up to 64 rows (whole groups of the
-  // avx512 decode tiles: 32 rows for q4_k / q8_0 at in = 2048, 64 for q4_0). Big chunks first keep
+  // (rows x cols over all jobs), rounded up to 64 rows for one token (whole
+  // groups of the page-strided decode tiles: 32 rows for q4_k / q8_0 at
+  // in = 2048, 64 for q4_0) and to 16 for a batch (compute-bound: finer tails
+  // balance the threads better). Big chunks first keep
   // each thread on one long stream (a chunk's first rows start cold: with ~16
   // fixed chunks per job, TinyLlama decoded ~3% slower), small ones last
   // let the threads finish together, and a preempted worker holds up one
@@ -421,10 +423,11 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
     int64_t left = 0;
     for (int32_t j = 0; j < ctx.n_jobs; ++j) left += int64_t{ctx.p[j].w->rows} * ctx.p[j].w->cols;
     const int64_t parts = 2 * int64_t{pool_.size()};
+    const int64_t align = n_tok == 1 ? 64 : 16;
     for (int32_t j = 0; j < ctx.n_jobs; ++j) {
       const int32_t rows = ctx.p[j].w->rows, cols = ctx.p[j].w->cols;
       for (int32_t r = 0; r < rows;) {
-        int64_t cr = std::max<int64_t>((left / parts / cols + 63) / 64 * 64, 64);
+        int64_t cr = std::max((left / parts / cols + align - 1) / align * align, align);
         // Keep room for one chunk per job still to come.
         if (ctx.n_chunks + ctx.n_jobs - j >= kMaxCallChunks) cr = rows;
         cr = std::min<int64_t>(cr, rows - r);
@@ -550,14 +553,15 @@ void Session::Forward(const int32_t* ids, int32_t n, int32_t want_logits) {
     const LayerWeights& w = model_.layer(l);
 
     // Attention block.
-    for (int32_t t = 0; t < n; ++t)
+    ForTokens(n, [&](int32_t t) {
       k_.rmsnorm(xb + t * dim, x + t * dim, vec(w.attn_norm, l, VectorSlot::kAttnNorm), dim,
                  c.norm_eps);
+    });
     MatMuls({{&w.wq, q, q_dim, xb, l, MatrixSlot::kQ},
              {&w.wk, k, kv_dim, xb, l, MatrixSlot::kK},
              {&w.wv, v, kv_dim, xb, l, MatrixSlot::kV}},
             n);
-    for (int32_t t = 0; t < n; ++t) {
+    ForTokens(n, [&](int32_t t) {
       float* qt = q + t * q_dim;
       float* kt = k + t * kv_dim;
       float* vt = v + t * kv_dim;
@@ -577,21 +581,21 @@ void Session::Forward(const int32_t* ids, int32_t n, int32_t want_logits) {
       const int64_t row = static_cast<int64_t>(pos % kPage) * kv_dim;
       std::memcpy(kv_.K(page, l) + row, kt, row_bytes);
       std::memcpy(kv_.V(page, l) + row, vt, row_bytes);
-    }
+    });
     AttentionBatch(l, n);
     MatMuls({{&w.wo, xb, dim, att, l, MatrixSlot::kO}}, n);
-    for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
-
-    // Feed-forward block (SwiGLU).
-    for (int32_t t = 0; t < n; ++t)
+    // The residual, then the feed-forward block's (SwiGLU) norm.
+    ForTokens(n, [&](int32_t t) {
+      k_.add(x + t * dim, xb + t * dim, dim);
       k_.rmsnorm(xb + t * dim, x + t * dim, vec(w.ffn_norm, l, VectorSlot::kFfnNorm), dim,
                  c.norm_eps);
+    });
     MatMuls({{&w.w_gate, hb, hidden, xb, l, MatrixSlot::kGate},
              {&w.w_up, hb2, hidden, xb, l, MatrixSlot::kUp}},
             n);
-    for (int32_t t = 0; t < n; ++t) k_.swiglu(hb + t * hidden, hb2 + t * hidden, hidden);
+    ForTokens(n, [&](int32_t t) { k_.swiglu(hb + t * hidden, hb2 + t * hidden, hidden); });
     MatMuls({{&w.w_down, xb, dim, hb, l, MatrixSlot::kDown}}, n);
-    for (int32_t t = 0; t < n; ++t) k_.add(x + t * dim, xb + t * dim, dim);
+    ForTokens(n, [&](int32_t t) { k_.add(x + t * dim, xb + t * dim, dim); });
   }
 
   for (int32_t t = 0; t < n; ++t) NoteToken(tok_seq_[t], tok_pos_[t], ids[t]);

@@ -187,6 +187,28 @@ class Session {
   void MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok);
   // Attention of tokens 0..n-1 of the batch, split by token.
   void AttentionBatch(int32_t layer, int32_t n);
+  // fn(t) for t = 0..n-1: the per-token elementwise steps of a batch, split
+  // into contiguous token ranges across the pool (a prefill spent ~5% of its
+  // time in them on the calling thread alone); one token runs inline. Each
+  // token's result is computed whole by one thread, so bits never depend on
+  // the split.
+  template <typename Fn>
+  void ForTokens(int32_t n, const Fn& fn) {
+    if (n == 1 || pool_.size() == 1) {
+      for (int32_t t = 0; t < n; ++t) fn(t);
+      return;
+    }
+    struct Ctx {
+      const Fn* fn;
+      int32_t n;
+    } ctx{&fn, n};
+    pool_.Run(
+        [](void* v, int32_t i, int32_t parts) {
+          const Ctx& c = *static_cast<const Ctx*>(v);
+          for (int32_t t = c.n * i / parts; t < c.n * (i + 1) / parts; ++t) (*c.fn)(t);
+        },
+        &ctx);
+  }
 
   const Model& model_;
   const KernelTable& k_;
