@@ -6,15 +6,17 @@
 // Register layout: one __m512 accumulator holds TWO rows for one token, lanes
 // 0-7 = row i, lanes 8-15 = row i + 1 (each half is kernels.h's 8-lane
 // accumulator), so every float step is one 16-lane mul + add.
-// Integer part: q4_k uses maddubs + vpdpwssd with the sub-block scale; lane l
-// holds kernels.h's L[l] exactly.
+// Integer part: q4_k uses maddubs + vpdpwssd with the sub-block scale (decode:
+// two vpdpbusd packed into one vpdpwssd, LanesQ4KDecode); lane l holds
+// kernels.h's L[l] exactly.
 // Float step per super-block (kernels.h): acc = acc + (d_w * d_a) * float(L),
 // two rounded muls and an add per 16 lanes (no FMA), then Reduce8 per half
 // (Reduce8x16: the same tree for 16 outputs at once, lane-parallel).
-// Tiling: P row pairs x T tokens per micro-kernel (decode 4 x 1 with a
-// prefetch of the next tile's rows; prefill 2 x 8: bench/kernels/vnni_lab.cc
-// measured q4_k 3.1x the AVX2 kernels on 2048 x 768 x 32 tokens); an odd last
-// row goes to the AVX2 kernel (same bits). Tiling never changes a result.
+// Tiling: P row pairs x T tokens per micro-kernel (decode: 4 pairs of
+// page-strided rows, TileQ4KDecode / TileQ6K<4, 1>, each prefetching the next
+// tile; prefill 2 x 8: bench/kernels/vnni_lab.cc measured q4_k 3.1x the AVX2
+// kernels on 2048 x 768 x 32 tokens); an odd last row goes to the AVX2 kernel
+// (same bits). Tiling never changes a result.
 #include <cstring>
 
 #include "kernels/avx2/avx2.h"
@@ -180,7 +182,7 @@ inline void LanesQ4K(__m512i (&lanes)[P][T], const uint8_t* const* b0, int64_t r
 // ([sc[2k] | sc[2k + 1]]) adds sc[2k] * p[2k][l] + sc[2k + 1] * p[2k + 1][l]:
 // 9 ops instead of 11, 4 on port 0 instead of 5. The next tile's lines
 // (`prefetch` bytes on) are fetched two per row pair and k, among the work.
-inline void LanesQ4KDecode(__m512i (&lanes)[4], const uint8_t* const* b0, int64_t row_bytes,
+inline void LanesQ4KDecode(__m512i (&lanes)[4], const uint8_t* const* b0, int64_t pair_bytes,
                            const __m512i* sm, const uint8_t* a, int64_t prefetch) {
   const __m512i m4 = _mm512_set1_epi8(0x0F), m4hi = _mm512_set1_epi8(static_cast<char>(0xF0));
   const __m512i low_word = _mm512_set1_epi32(0xFFFF);
@@ -197,13 +199,14 @@ inline void LanesQ4KDecode(__m512i (&lanes)[4], const uint8_t* const* b0, int64_
     for (int i = 0; i < 4; ++i) {
       if (k < 3) {
         _mm_prefetch(reinterpret_cast<const char*>(b0[i] + prefetch + 64 * k), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(b0[i] + row_bytes + prefetch + 64 * k),
+        _mm_prefetch(reinterpret_cast<const char*>(b0[i] + pair_bytes + prefetch + 64 * k),
                      _MM_HINT_T0);
       }
       const __m512i q = _mm512_inserti64x4(
           _mm512_castsi256_si512(
               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + 16 + 32 * k))),
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + row_bytes + 16 + 32 * k)), 1);
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0[i] + pair_bytes + 16 + 32 * k)),
+          1);
       const __m512i zero = _mm512_setzero_si512();
       const __m512i plo = _mm512_dpbusd_epi32(zero, _mm512_and_si512(q, m4), a0);
       const __m512i phi16 = _mm512_dpbusd_epi32(zero, _mm512_and_si512(q, m4hi), a1);
