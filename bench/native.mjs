@@ -16,11 +16,12 @@
 //   5. llama-bench and slm bench, then the table of ratios (slm / llama.cpp)
 //      and decode as a percentage of the bandwidth bound
 //      (weight bytes read per token / bandwidth).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { buildLlamaCpp, llamaCppVersion, log, run } from './peer.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -40,10 +41,6 @@ const out = resolve(root, opt('--out', 'build/bench'));
 const peers = join(root, 'build/peers');
 mkdirSync(join(out, 'models'), { recursive: true });
 
-const log = (...m) => console.error('[bench]', ...m);
-const run = (cmd, argv, o = {}) =>
-  execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'], ...o });
-
 // 1. slm
 const slmBuild = join(out, 'slm');
 const slm = opt('--slm', null) ? resolve(opt('--slm')) : join(slmBuild, 'tools/cli/slm');
@@ -55,34 +52,8 @@ if (!opt('--slm', null)) {
 
 // 2. llama-bench
 const llamaBench = join(peers, 'llama.cpp/build/bin/llama-bench');
-if (withLlama && !existsSync(llamaBench)) {
-  const npmDir = join(peers, 'npm');
-  const bundle = join(npmDir, 'node_modules/node-llama-cpp/llama/gitRelease.bundle');
-  if (!existsSync(bundle)) {
-    log('installing node-llama-cpp (for its llama.cpp source bundle)');
-    mkdirSync(npmDir, { recursive: true });
-    copyFileSync(join(root, 'bench/peers/package.json'), join(npmDir, 'package.json'));
-    run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: npmDir });
-  }
-  if (!existsSync(join(peers, 'llama.cpp/CMakeLists.txt'))) {
-    run('git', ['clone', '-q', bundle, join(peers, 'llama.cpp')]);
-  }
-  log('building llama-bench (CPU only; slow on 2 cores)');
-  const src = join(peers, 'llama.cpp');
-  run('cmake', ['-S', src, '-B', join(src, 'build'), '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON',
-    '-DLLAMA_CURL=OFF', '-DLLAMA_BUILD_SERVER=OFF', '-DLLAMA_BUILD_TESTS=OFF',
-    '-DLLAMA_BUILD_EXAMPLES=OFF', '-DBUILD_SHARED_LIBS=OFF', '-DLLAMA_OPENSSL=OFF']);
-  run('cmake', ['--build', join(src, 'build'), '-j2', '--target', 'llama-bench']);
-}
-const llamaVersion = withLlama
-  ? (() => {
-      try {
-        const info = JSON.parse(readFileSync(join(peers, 'npm/node_modules/node-llama-cpp/llama/llama.cpp.info.json'), 'utf8'));
-        const pkg = JSON.parse(readFileSync(join(peers, 'npm/node_modules/node-llama-cpp/package.json'), 'utf8'));
-        return `llama.cpp ${info.tag} from node-llama-cpp ${pkg.version}`;
-      } catch { return 'llama.cpp (version unknown)'; }
-    })()
-  : 'not run';
+if (withLlama && !existsSync(llamaBench)) buildLlamaCpp(root, ['llama-bench']);
+const llamaVersion = withLlama ? llamaCppVersion(root) : 'not run';
 
 // 3. bandwidth
 const membw = join(out, 'membw');
