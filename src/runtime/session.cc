@@ -413,12 +413,12 @@ void Session::MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok) {
   // (rows x cols over all jobs), rounded up to 64 rows for one token (whole
   // groups of the page-strided decode tiles: 32 rows for q4_k / q8_0 at
   // in = 2048, 64 for q4_0) and to 16 for a batch (compute-bound: finer tails
-  // balance the threads better). Big chunks first keep
-  // each thread on one long stream (a chunk's first rows start cold: with ~16
-  // fixed chunks per job, TinyLlama decoded ~3% slower), small ones last
-  // let the threads finish together, and a preempted worker holds up one
-  // chunk, not half the rows. Each output row is computed whole by one kernel
-  // call, so the result does not depend on which thread took which chunk.
+  // balance the threads better). Big chunks first keep each thread on one
+  // long stream (a chunk's first rows start cold: with ~16 fixed chunks per
+  // job, TinyLlama decoded ~3% slower), small ones last let the threads finish
+  // together, and a preempted worker holds up one chunk, not half the rows.
+  // Each output row is computed whole by one kernel call, so the result does
+  // not depend on which thread took which chunk.
   {
     int64_t left = 0;
     for (int32_t j = 0; j < ctx.n_jobs; ++j) left += int64_t{ctx.p[j].w->rows} * ctx.p[j].w->cols;

@@ -181,9 +181,9 @@ class Session {
   // their K/V; fills the logits of the last token (want_logits == 1) or of
   // every token (2).
   void Forward(const int32_t* ids, int32_t n, int32_t want_logits);
-  // Runs up to 3 products on the same input batch in one pool dispatch; each
-  // thread takes a contiguous share of every job's rows. Quantizes the input
-  // once per activation format needed.
+  // Runs up to 3 products on the same input batch in one pool dispatch, as
+  // guided chunks of whole rows that the threads claim (see session.cc).
+  // Quantizes the input once per activation format needed.
   void MatMuls(std::initializer_list<MatMulJob> jobs, int32_t n_tok);
   // Attention of tokens 0..n-1 of the batch, split by token.
   void AttentionBatch(int32_t layer, int32_t n);
