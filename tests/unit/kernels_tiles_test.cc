@@ -124,6 +124,21 @@ TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   }
 }
 
+// Rows of no values (in = 0: a row step of 4 KiB / 0 bytes) give 0 in every
+// table and format instead of dividing by zero.
+TEST(KernelsTiles, EmptyRowsGiveZero) {
+  const KernelTable* tables[4];
+  const int n_tables = AvailableKernelTables(tables, 4);
+  const uint8_t w[1] = {0}, x[1] = {0};
+  for (int f = 0; f < static_cast<int>(WeightFormat::kCount); ++f) {
+    for (int ti = 0; ti < n_tables; ++ti) {
+      std::vector<float> y(70, -5.0f);
+      tables[ti]->matmul[f](y.data(), 70, w, x, 0, 0, 0, 70, 1);
+      for (float v : y) EXPECT_EQ(v, 0.0f) << tables[ti]->name << " format " << f;
+    }
+  }
+}
+
 TEST(KernelsTiles, ActivationQuantizersMatchScalarBytes) {
   const KernelTable* tables[4];
   const int n_tables = AvailableKernelTables(tables, 4);

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "kernels/avx2/avx2.h"
+#include "kernels/page_step.h"
 #include "kernels/scalar/scalar.h"
 #include "quant/blocks.h"
 
@@ -558,15 +559,13 @@ void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n) {
   }
 }
 
-// Decode of rows from r in tiles of R rows, as the avx512 kernels do
-// (avx512/matmul.cc, MatMulQ4KTiled): groups of R * step rows run as `step`
-// tiles of rows g + o + i * step, step = ceil(4 KiB / row_bytes) up to
-// max_step, so no two rows of a tile share a 4 KiB page and the L2 streamer
-// runs ahead of each row; each tile prefetches the next (`next` bytes on).
+// Decode of rows from r in tiles of R rows, as the avx512 kernels do: groups
+// of R * step rows run as `step` tiles of rows g + o + i * step (PageStep, if
+// at most max_step); each tile prefetches the next (`next` bytes on).
 // tile(r, step, next) runs one tile. Returns the first row not done.
 template <int R, typename Tile>
 int32_t PageStridedDecode(int32_t r, int32_t r1, int64_t row_bytes, int32_t max_step, Tile tile) {
-  const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);
+  const int32_t step = PageStep(row_bytes);
   if (step < 2 || step > max_step) return r;
   for (; r + R * step <= r1; r += R * step) {
     for (int32_t o = 0; o < step; ++o) {

@@ -22,6 +22,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/intrin.h"
+#include "kernels/page_step.h"
 #include "quant/blocks.h"
 
 namespace slm::kernels::avx512 {
@@ -460,7 +461,7 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
     // rows (3.6 per page for in = 2048) it mostly did not: stream_lab on
     // 2048 x 2048 q4_k at 2 threads read 26.7 GB/s, now 29.5 (membw: ~30).
     // Each tile prefetches the next one's lines (`next` bytes on).
-    const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);
+    const int32_t step = PageStep(row_bytes);
     for (; r + 8 * step <= r1; r += 8 * step) {
       for (int32_t o = 0; o < step; ++o) {
         const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;
@@ -625,7 +626,7 @@ void MatMulQ6KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ6_K)};
   int32_t r = r0;
   if (n_tok == 1) {
-    const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);  // as q4_k
+    const int32_t step = PageStep(row_bytes);  // as q4_k
     for (; step > 1 && r + 8 * step <= r1; r += 8 * step) {
       for (int32_t o = 0; o < step; ++o) {
         const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;

@@ -23,6 +23,7 @@
 #include "kernels/avx2/avx2.h"
 #include "kernels/avx512/avx512.h"
 #include "kernels/avx512/intrin.h"
+#include "kernels/page_step.h"
 #include "quant/blocks.h"
 
 namespace slm::kernels::avx512 {
@@ -199,7 +200,8 @@ void MatMulQ8(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, in
               int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
   const int32_t nb = in / 32;
   const int64_t row_bytes = int64_t{nb} * Unpack::kBlockBytes;
-  if (nb > kMaxInitBlocks || row_bytes * 15 >= (int64_t{1} << 31) || r1 - r0 < 16) {
+  // Empty rows too: Tile16's prefetch share divides by nb.
+  if (nb == 0 || nb > kMaxInitBlocks || row_bytes * 15 >= (int64_t{1} << 31) || r1 - r0 < 16) {
     Unpack::Rest(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
     return;
   }
@@ -208,7 +210,7 @@ void MatMulQ8(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, in
   if (n_tok == 1) {
     // As the q4_k decode (matmul.cc): groups of 16 * step rows as `step` tiles
     // of rows g + o + k * step, step * row_bytes >= 4 KiB.
-    const auto step = static_cast<int32_t>((4096 + row_bytes - 1) / row_bytes);
+    const int32_t step = PageStep(row_bytes);
     if (step > 1 && step <= Unpack::kMaxStep && row_bytes * step * 15 < (int64_t{1} << 31)) {
       StartValues<Unpack>(init, x, x_stride, nb, 0, 1);
       for (; r_start + 16 * step <= r1; r_start += 16 * step) {
