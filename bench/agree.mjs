@@ -26,17 +26,10 @@
 // Prints a markdown table (also build/agree/results.md); exits 1 if a row fails.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
-import { buildLlamaCpp, llamaCppVersion, log, run } from './peer.mjs';
+import { buildLlamaCpp, llamaCppVersion, log, opt, root, run, slmCli } from './peer.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const models = opt('--models', 's15m,s110m').split(',');
 const types = opt('--types', 'f32,q8_0,q4_0,q4_k,q6_k').split(',');
 const n = Number(opt('--n', '32'));
@@ -50,16 +43,7 @@ const prompts = [
 ];
 
 // slm: a Release CLI (built here unless --slm is given).
-let slm = opt('--slm', null);
-if (slm) {
-  slm = resolve(slm);
-} else {
-  const b = join(out, 'slm');
-  log('building slm (Release)');
-  run('cmake', ['-S', root, '-B', b, '-DCMAKE_BUILD_TYPE=Release', '-DSLM_BUILD_TESTS=OFF']);
-  run('cmake', ['--build', b, '-j2', '--target', 'slm_cli']);
-  slm = join(b, 'tools/cli/slm');
-}
+const slm = slmCli(out);
 
 // The peer: llama.cpp's static libraries, and greedy.cc linked against them.
 const src = buildLlamaCpp(root, ['llama']);

@@ -18,17 +18,10 @@
 //      (weight bytes read per token / bandwidth).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
-import { buildLlamaCpp, llamaCppVersion, log, run } from './peer.mjs';
+import { buildLlamaCpp, flag, llamaCppVersion, log, opt, root, run, slmCli } from './peer.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const models = opt('--models', 's110m,tl1b').split(',');
 const types = opt('--types', 'q8_0,q4_0,q4_k').split(',');
 const threads = opt('--threads', '1,2').split(',').map(Number);
@@ -36,19 +29,13 @@ const reps = Number(opt('--reps', '2'));
 const pp = Number(opt('--pp', '128'));
 const tg = Number(opt('--tg', '128'));
 const seed = opt('--seed', '1');
-const withLlama = !args.includes('--no-llama');
+const withLlama = !flag('--no-llama');
 const out = resolve(root, opt('--out', 'build/bench'));
 const peers = join(root, 'build/peers');
 mkdirSync(join(out, 'models'), { recursive: true });
 
 // 1. slm
-const slmBuild = join(out, 'slm');
-const slm = opt('--slm', null) ? resolve(opt('--slm')) : join(slmBuild, 'tools/cli/slm');
-if (!opt('--slm', null)) {
-  log('building slm (Release)');
-  run('cmake', ['-S', root, '-B', slmBuild, '-DCMAKE_BUILD_TYPE=Release', '-DSLM_BUILD_TESTS=OFF']);
-  run('cmake', ['--build', slmBuild, '-j2', '--target', 'slm_cli']);
-}
+const slm = slmCli(out);
 
 // 2. llama-bench
 const llamaBench = join(peers, 'llama.cpp/build/bin/llama-bench');

@@ -3,11 +3,31 @@
 // Each step is skipped when its output exists; nothing is committed.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The repository, and opt(name, default) over this process's flags.
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+export const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+export const flag = (name) => args.includes(name);
 
 export const log = (...m) => console.error('[bench]', ...m);
 export const run = (cmd, argv, o = {}) =>
   execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'], ...o });
+
+// The slm CLI: --slm PATH if given, else a Release build in dir/slm.
+export function slmCli(dir) {
+  if (opt('--slm', null)) return resolve(opt('--slm'));
+  const b = join(dir, 'slm');
+  log('building slm (Release)');
+  run('cmake', ['-S', root, '-B', b, '-DCMAKE_BUILD_TYPE=Release', '-DSLM_BUILD_TESTS=OFF']);
+  run('cmake', ['--build', b, '-j2', '--target', 'slm_cli']);
+  return join(b, 'tools/cli/slm');
+}
 
 // Clones and configures llama.cpp (CPU only, static libraries) under
 // root/build/peers and builds `targets`; returns its source directory.
