@@ -559,22 +559,6 @@ void QuantizeQ8x256(const float* x, uint8_t* xq, int32_t n) {
   }
 }
 
-// Decode of rows from r in tiles of R rows, as the avx512 kernels do: groups
-// of R * step rows run as `step` tiles of rows g + o + i * step (PageStep, if
-// at most max_step); each tile prefetches the next (`next` bytes on).
-// tile(r, step, next) runs one tile. Returns the first row not done.
-template <int R, typename Tile>
-int32_t PageStridedDecode(int32_t r, int32_t r1, int64_t row_bytes, int32_t max_step, Tile tile) {
-  const int32_t step = PageStep(row_bytes);
-  if (step < 2 || step > max_step) return r;
-  for (; r + R * step <= r1; r += R * step) {
-    for (int32_t o = 0; o < step; ++o) {
-      tile(r + o, step, (o + 1 < step ? 1 : R * step - step + 1) * row_bytes);
-    }
-  }
-  return r;
-}
-
 #define SLM_AVX2_TILED_MATMUL(Name, TileFn, Arg, row_bytes_expr, max_step)                        \
   void Name(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,     \
             int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {                                  \

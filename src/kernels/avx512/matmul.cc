@@ -454,20 +454,12 @@ void MatMulQ4KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ4_K)};
   int32_t r = r0;
   if (n_tok == 1) {
-    // Groups of 8 * step rows g .., run as `step` tiles of rows g + o + j * step
-    // (j = 0..7, o = 0..step - 1), step * row_bytes >= 4 KiB: no two rows of a
-    // tile share a 4 KiB page, so within each page the tile reads one row
-    // forward and the L2 streamer prefetches ahead of it. With 8 adjacent
-    // rows (3.6 per page for in = 2048) it mostly did not: stream_lab on
-    // 2048 x 2048 q4_k at 2 threads read 26.7 GB/s, now 29.5 (membw: ~30).
-    // Each tile prefetches the next one's lines (`next` bytes on).
-    const int32_t step = PageStep(row_bytes);
-    for (; r + 8 * step <= r1; r += 8 * step) {
-      for (int32_t o = 0; o < step; ++o) {
-        const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;
-        TileQ4KDecode(y, w, row_bytes, x, in, r + o, step, next);
-      }
-    }
+    // Page-strided tiles (page_step.h): with 8 adjacent rows (3.6 per 4 KiB
+    // page for in = 2048) the L2 streamer mostly did not follow: stream_lab on
+    // 2048 x 2048 q4_k at 2 threads read 26.7 GB/s, strided 29.5 (membw ~30).
+    r = PageStridedDecode<8>(r, r1, row_bytes, 1 << 20, [&](int32_t g, int32_t s, int64_t n) {
+      TileQ4KDecode(y, w, row_bytes, x, in, g, s, n);
+    });
     for (; r + 8 <= r1; r += 8) TileQ4KDecode(y, w, row_bytes, x, in, r, 1, 8 * row_bytes);
     for (; r + 2 <= r1; r += 2) TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {
@@ -626,13 +618,9 @@ void MatMulQ6KTiled(float* y, int64_t y_stride, const uint8_t* w, const uint8_t*
   const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(quant::BlockQ6_K)};
   int32_t r = r0;
   if (n_tok == 1) {
-    const int32_t step = PageStep(row_bytes);  // as q4_k
-    for (; step > 1 && r + 8 * step <= r1; r += 8 * step) {
-      for (int32_t o = 0; o < step; ++o) {
-        const int64_t next = (o + 1 < step ? 1 : 8 * step - step + 1) * row_bytes;
-        TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r + o, 0, step, next);
-      }
-    }
+    r = PageStridedDecode<8>(r, r1, row_bytes, 1 << 20, [&](int32_t g, int32_t s, int64_t n) {
+      TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, g, 0, s, n);
+    });
     for (; r + 8 <= r1; r += 8) TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
     for (; r + 2 <= r1; r += 2) TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, 0);
   } else {

@@ -208,22 +208,18 @@ void MatMulQ8(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, in
   alignas(64) int32_t init[kTok * kMaxInitBlocks];
   int32_t r_start = r0;
   if (n_tok == 1) {
-    // As the q4_k decode (matmul.cc): groups of 16 * step rows as `step` tiles
-    // of rows g + o + k * step, step * row_bytes >= 4 KiB.
-    const int32_t step = PageStep(row_bytes);
-    if (step > 1 && step <= Unpack::kMaxStep && row_bytes * step * 15 < (int64_t{1} << 31)) {
-      StartValues<Unpack>(init, x, x_stride, nb, 0, 1);
-      for (; r_start + 16 * step <= r1; r_start += 16 * step) {
-        for (int32_t o = 0; o < step; ++o) {
-          Tile16<Unpack, 1>(y, y_stride, w, row_bytes, x, x_stride, nb, r_start + o, 0, init, step);
-        }
-      }
-    }
+    // Page-strided tiles (page_step.h), which prefetch along each row instead
+    // of the next tile; step * row_bytes < 8 KiB keeps Tile16's offsets small.
+    StartValues<Unpack>(init, x, x_stride, nb, 0, 1);
+    r_start = PageStridedDecode<16>(
+        r0, r1, row_bytes, Unpack::kMaxStep, [&](int32_t g, int32_t s, int64_t) {
+          Tile16<Unpack, 1>(y, y_stride, w, row_bytes, x, x_stride, nb, g, 0, init, s);
+        });
   }
   const int32_t r_end = r_start + (r1 - r_start) / 16 * 16;
   for (int32_t t = 0; t < n_tok; t += kTok) {
     const int32_t nt = n_tok - t < kTok ? n_tok - t : kTok;
-    StartValues<Unpack>(init, x, x_stride, nb, t, nt);
+    if (n_tok > 1) StartValues<Unpack>(init, x, x_stride, nb, t, nt);  // one token: above
     for (int32_t r = r_start; r < r_end; r += 16) {
       switch (nt) {
 #define SLM_CASE(N)                                                            \
