@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "import/import.h"
 #include "package/package.h"
@@ -35,13 +37,31 @@ std::string ModelPath(const std::string& name) {
   return p;
 }
 
-std::string TempPath(const std::string& name) {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string dir =
-      std::string(tmp && *tmp ? tmp : "/tmp") + "/slm_tests_" + std::to_string(::getpid());
-  ::mkdir(dir.c_str(), 0755);
-  return dir + "/" + name;
+namespace {
+
+// One fresh directory per test process, made by mkdtemp and removed at exit. A name from the pid
+// alone collided: ctest runs the suites of two builds in turn, a reused pid found the last run's
+// files, and write-once outputs (release packets) refused them.
+const std::string& TestDir() {
+  static const std::string* dir = [] {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/slm_tests_XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      std::fprintf(stderr, "mkdtemp(%s): %s\n", tmpl.c_str(), std::strerror(errno));
+      std::abort();
+    }
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(TestDir(), ec);
+    });
+    return new std::string(tmpl);
+  }();
+  return *dir;
 }
+
+}  // namespace
+
+std::string TempPath(const std::string& name) { return TestDir() + "/" + name; }
 
 std::string SourceDir() { return SLM_SOURCE_DIR; }
 

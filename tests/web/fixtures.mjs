@@ -2,7 +2,7 @@
 // the models are, the test package (made by the native CLI) and the native
 // CLI's reference runs. Anything missing is a failure that says what to do.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ export const CLI = process.env.SLM_CLI ?? path.join(ROOT, 'build/release/tools/c
 // The built site: slm.wasm, slm-scalar.wasm and a copy of web/ (the wasm preset).
 export const SITE = process.env.SLM_WASM_DIR ?? path.join(ROOT, 'build/wasm/web');
 export const MODELS = process.env.SLM_MODELS_DIR ?? path.join(ROOT, '../shared/models');
-export const OUT = process.env.SLM_WEB_TEST_OUT ?? path.join(tmpdir(), `slm-web-test-${process.pid}`);
+// A fresh directory per process: a pid alone can repeat and find an earlier run's files.
+export const OUT = process.env.SLM_WEB_TEST_OUT ?? mkdtempSync(path.join(tmpdir(), 'slm-web-test-'));
 
 export function requireFile(p, hint) {
   if (!existsSync(p)) throw new Error(`missing ${p}: ${hint}`);
