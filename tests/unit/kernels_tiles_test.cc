@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <vector>
 
 #include "base/prng.h"
@@ -92,23 +93,24 @@ TEST(KernelsTiles, QuantizedMatMulsMatchScalarOnDecodeAndPrefillShapes) {
 // wide range of magnitudes.
 // The avx512 decode runs groups of 8 (q4_k, q6_k) or 16 (q8_0, q4_0) x step
 // rows as tiles of rows g + o + j * step, step = ceil(4 KiB / row bytes): q4_k
-// 4 for in = 2048 and 2 for 4096, q6_k 3, q8_0 2, q4_0 4. Ranges with whole groups,
-// groups after an odd start, and tails.
+// 4 for in = 2048 and 2 for 4096, q6_k 3, q8_0 2 (in 768: 5), q4_0 4 (in 768:
+// 10; avx2 strides q4_0 only up to 4). Ranges with whole groups, groups after
+// an odd start, and tails.
 TEST(KernelsTiles, DecodeOverPageStridedTilesMatchesScalar) {
   Prng p(11);
   const KernelTable* tables[4];
   const int n_tables = AvailableKernelTables(tables, 4);
-  const std::pair<WeightFormat, int32_t> shapes[] = {{WeightFormat::kQ4_K, 2048},
-                                                     {WeightFormat::kQ4_K, 4096},
-                                                     {WeightFormat::kQ6_K, 2048},
-                                                     {WeightFormat::kQ8_0, 2048},
-                                                     {WeightFormat::kQ4_0, 2048}};
-  for (auto [f, in] : shapes) {
-    const int32_t rows = 83;
+  // Rows of 432 bytes (q4_0 in 768: step 10) need 160 rows for one avx512 group.
+  const std::tuple<WeightFormat, int32_t, int32_t> shapes[] = {
+      {WeightFormat::kQ4_K, 2048, 83}, {WeightFormat::kQ4_K, 4096, 83},
+      {WeightFormat::kQ6_K, 2048, 83}, {WeightFormat::kQ8_0, 2048, 83},
+      {WeightFormat::kQ4_0, 2048, 83}, {WeightFormat::kQ4_0, 768, 203},
+      {WeightFormat::kQ8_0, 768, 203}};
+  for (auto [f, in, rows] : shapes) {
     const std::vector<uint8_t> w = test::RandomQuantWeights(f, rows, in, p);
     const std::vector<uint8_t> x = RandomActs(ActFormatOf(f), in, 1, p);
     const int64_t stride = ActBytes(ActFormatOf(f), in);
-    for (auto [r0, r1] : {std::pair{0, rows}, {0, 64}, {5, 78}, {32, 48}, {16, 83}}) {
+    for (auto [r0, r1] : {std::pair{0, rows}, {0, 64}, {5, rows - 5}, {32, 48}, {16, rows}}) {
       std::vector<float> want(rows, -5.0f), got(rows, -5.0f);
       ScalarKernels().matmul[static_cast<int>(f)](want.data(), rows, w.data(), x.data(), stride, in,
                                                   r0, r1, 1);

@@ -32,17 +32,56 @@ namespace {
 using quant::BlockQ4_0;
 using quant::BlockQ8_0;
 
+// z[i] lane L (128 bits) = 4 partial dots of row i + 4L -> lane k = the
+// whole dot of row k (k = 0..15). 4 unpacks and 3 adds; integer sums, exact.
+inline __m512i ReduceRows4(const __m512i* z) {
+  const __m512i s01 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(z[0], z[1]), _mm512_unpackhi_epi32(z[0], z[1]));
+  const __m512i s23 =
+      _mm512_add_epi32(_mm512_unpacklo_epi32(z[2], z[3]), _mm512_unpackhi_epi32(z[2], z[3]));
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+}
+
+// Transposition's layout (z[i] = [row i | row i + 4], z[4 + i] = [row 8 + i |
+// row 12 + i]), each 256-bit half 8 partial dots of its row -> lane k = the
+// whole dot of row k.
+inline __m512i ReduceRows8(const __m512i* z) {
+  // w0 lanes: rows 0-3 (partials 0-3), rows 0-3 (4-7), rows 4-7 (0-3), rows 4-7 (4-7); w1 rows
+  // 8-15.
+  const __m512i w0 = ReduceRows4(z), w1 = ReduceRows4(z + 4);
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(w0, w1, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i32x4(w0, w1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+inline __m128i Load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
 // Unsigned codes u (value = u - kOffset) of one block of two rows: row 0 in
 // bytes 0-31, row 1 in bytes 32-63 (value order).
 struct UnpackQ8_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
   static constexpr int32_t kOffset = 128;
-  static constexpr int32_t kMaxStep = 1 << 20;  // decode row step: see MatMulQ8
   static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
     const __m512i q = _mm512_inserti64x4(
         _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + 2))),
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + 2)), 1);
     return _mm512_xor_si512(q, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  // One token's block dots sum(u * a) of the 16 rows at blk (row stride rs),
+  // a = the token's 32 codes: row-major products, then one reduction
+  // (ReduceRows8: 14 shuffles where the transposition takes 24).
+  static __m512i Dots(const uint8_t* blk, int64_t rs, const uint8_t* a) {
+    const __m512i av =
+        _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
+    __m512i z[8];
+    for (int i = 0; i < 4; ++i) {
+      z[i] =
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), Codes(blk + i * rs, blk + (i + 4) * rs), av);
+      z[4 + i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                     Codes(blk + (8 + i) * rs, blk + (12 + i) * rs), av);
+    }
+    return ReduceRows8(z);
   }
   static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                    int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
@@ -52,10 +91,6 @@ struct UnpackQ8_0 {
 struct UnpackQ4_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
   static constexpr int32_t kOffset = 8;
-  // Compute-bound (~16.5 GB/s per core from L2): page-strided tiles of short
-  // rows (stories110M's 432-byte rows, step 10) decoded 6-11% slower, those of
-  // 1152-byte rows (step 4) 3% faster (TinyLlama).
-  static constexpr int32_t kMaxStep = 4;
   static __m512i Codes(const uint8_t* b0, const uint8_t* b1) {
     // [q0 | q1] (16 bytes each) -> 128-bit lanes [q0 & 15, q0 >> 4, q1 & 15, q1 >> 4]:
     // values 0-15 then 16-31 of each row.
@@ -66,6 +101,25 @@ struct UnpackQ4_0 {
         _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
                          _mm512_set1_epi8(0x0F));
     return _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0));
+  }
+  // One token's block dots (as UnpackQ8_0::Dots). Four rows per zmm, one per
+  // 128-bit lane, straight from memory (inserts, no shuffles): low nibbles
+  // against values 0-15 of a, high nibbles against 16-31.
+  static __m512i Dots(const uint8_t* blk, int64_t rs, const uint8_t* a) {
+    const __m512i a_lo = _mm512_broadcast_i32x4(Load128(a));
+    const __m512i a_hi = _mm512_broadcast_i32x4(Load128(a + 16));
+    const __m512i m = _mm512_set1_epi8(0x0F);
+    __m512i z[4];
+    for (int i = 0; i < 4; ++i) {
+      __m512i q = _mm512_castsi128_si512(Load128(blk + i * rs + 2));
+      q = _mm512_inserti32x4(q, Load128(blk + (i + 4) * rs + 2), 1);
+      q = _mm512_inserti32x4(q, Load128(blk + (i + 8) * rs + 2), 2);
+      q = _mm512_inserti32x4(q, Load128(blk + (i + 12) * rs + 2), 3);
+      z[i] = _mm512_dpbusd_epi32(
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, m), a_lo),
+          _mm512_and_si512(_mm512_srli_epi16(q, 4), m), a_hi);
+    }
+    return ReduceRows4(z);
   }
   static void Rest(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                    int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
@@ -140,19 +194,24 @@ void Tile16(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
         _mm_prefetch(reinterpret_cast<const char*>(blk + k * rs + 512), _MM_HINT_T0);
       }
     }
-    __m512i G[8];
-    Transpose16<Unpack>(blk, rs, G);
     // The 16 f16 scales (low half of each gathered dword), widened exactly.
     const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(roff, blk, 1)));
-    // g outer, tokens inner: T independent vpdpbusd chains.
     __m512i p[T];
-    for (int j = 0; j < T; ++j) p[j] = _mm512_set1_epi32(init[j * nb + b]);
     const int64_t ab = b * int64_t{sizeof(ActQ8x32)} + 4;
+    if constexpr (T == 1) {
+      // Decode: nothing to share a transposition with.
+      p[0] = _mm512_add_epi32(Unpack::Dots(blk, rs, act[0] + ab), _mm512_set1_epi32(init[b]));
+    } else {
+      __m512i G[8];
+      Transpose16<Unpack>(blk, rs, G);
+      // g outer, tokens inner: T independent vpdpbusd chains.
+      for (int j = 0; j < T; ++j) p[j] = _mm512_set1_epi32(init[j * nb + b]);
 #pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) {
+      for (int g = 0; g < 8; ++g) {
 #pragma GCC unroll 8
-      for (int j = 0; j < T; ++j) {
-        p[j] = _mm512_dpbusd_epi32(p[j], G[g], _mm512_set1_epi32(Dword(act[j] + ab + 4 * g)));
+        for (int j = 0; j < T; ++j) {
+          p[j] = _mm512_dpbusd_epi32(p[j], G[g], _mm512_set1_epi32(Dword(act[j] + ab + 4 * g)));
+        }
       }
     }
 #pragma GCC unroll 8
@@ -211,10 +270,9 @@ void MatMulQ8(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, in
     // Page-strided tiles (page_step.h), which prefetch along each row instead
     // of the next tile; step * row_bytes < 8 KiB keeps Tile16's offsets small.
     StartValues<Unpack>(init, x, x_stride, nb, 0, 1);
-    r_start = PageStridedDecode<16>(
-        r0, r1, row_bytes, Unpack::kMaxStep, [&](int32_t g, int32_t s, int64_t) {
-          Tile16<Unpack, 1>(y, y_stride, w, row_bytes, x, x_stride, nb, g, 0, init, s);
-        });
+    r_start = PageStridedDecode<16>(r0, r1, row_bytes, 1 << 20, [&](int32_t g, int32_t s, int64_t) {
+      Tile16<Unpack, 1>(y, y_stride, w, row_bytes, x, x_stride, nb, g, 0, init, s);
+    });
   }
   const int32_t r_end = r_start + (r1 - r_start) / 16 * 16;
   for (int32_t t = 0; t < n_tok; t += kTok) {
