@@ -156,12 +156,74 @@ inline __m128i HSum4(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm_add_epi32(_mm256_castsi256_si128(abcd), _mm256_extracti128_si256(abcd, 1));
 }
 
+inline __m128i Load128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// q4_0 decode of rows r + i * step (i = 0..3), contract 2 as TileQ8: two rows
+// per ymm, one per 128-bit lane, straight from memory (no per-row lane
+// insert); low nibbles against values 0-15, high against 16-31, and the
+// offset 8 * a taken off in 16 bits (|2 * 3810 + 2032| < 2^15). One 4-row
+// reduction (two hadds) gives each row's exact int32; the float step is
+// TileQ8's.
+void TileQ4_0Decode(float* y, const uint8_t* w, int64_t row_bytes, const uint8_t* x, int32_t in,
+                    int32_t r, int32_t step, int64_t next) {
+  const int64_t rs = step * row_bytes;
+  if (next == 0) next = 8 * row_bytes;
+  const uint8_t* row0 = w + r * row_bytes;
+  const __m256i m = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+  __m128 acc = _mm_setzero_ps();
+  for (int32_t b = 0; b < in / 32; ++b) {
+    const uint8_t* a = x + b * int64_t{sizeof(ActQ8x32)};
+    float ad;
+    std::memcpy(&ad, a, 4);
+    const __m256i a_lo = _mm256_broadcastsi128_si256(Load128(a + 4));
+    const __m256i a_hi = _mm256_broadcastsi128_si256(Load128(a + 20));
+    const __m256i corr =
+        _mm256_add_epi16(_mm256_maddubs_epi16(eight, a_lo), _mm256_maddubs_epi16(eight, a_hi));
+    __m256i s[2];
+    uint16_t wd[4];  // f16 scales, widened together below (a scalar store + vector load stalls)
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* b0 = row0 + 2 * h * rs + b * int64_t{sizeof(BlockQ4_0)};
+      const uint8_t* b1 = b0 + rs;
+      _mm_prefetch(reinterpret_cast<const char*>(b0 + next), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b1 + next), _MM_HINT_T0);
+      const __m256i q =
+          _mm256_inserti128_si256(_mm256_castsi128_si256(Load128(b0 + 2)), Load128(b1 + 2), 1);
+      const __m256i p16 = _mm256_sub_epi16(
+          _mm256_add_epi16(
+              _mm256_maddubs_epi16(_mm256_and_si256(q, m), a_lo),
+              _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m), a_hi)),
+          corr);
+      s[h] = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));  // [row 2h: 4 sums | row 2h + 1]
+      std::memcpy(&wd[2 * h], b0, 2);
+      std::memcpy(&wd[2 * h + 1], b1, 2);
+    }
+    // [r0 r0 r2 r2 | r1 r1 r3 r3] (pair sums), [r0 r2 r0 r2 | r1 r3 r1 r3], [r0 r1 r2 r3].
+    const __m256i h1 = _mm256_hadd_epi32(s[0], s[1]);
+    const __m256i h = _mm256_hadd_epi32(h1, h1);
+    const __m128i p = _mm_unpacklo_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+    const __m128 d = _mm_cvtph_ps(
+        _mm_setr_epi16(static_cast<int16_t>(wd[0]), static_cast<int16_t>(wd[1]),
+                       static_cast<int16_t>(wd[2]), static_cast<int16_t>(wd[3]), 0, 0, 0, 0));
+    const __m128 sc = _mm_mul_ps(d, _mm_set1_ps(ad));  // s, one rounded product
+    acc = _mm_add_ps(acc, _mm_mul_ps(sc, _mm_cvtepi32_ps(p)));
+  }
+  alignas(16) float out[4];
+  _mm_store_ps(out, acc);
+  for (int i = 0; i < 4; ++i) y[r + i * step] = out[i];
+}
+
 // Contract 2 (kernels.h): one int per (row, token, block), then the float
 // step for 4 (row, token) slots at once in one __m128 (slot k = i * T + j).
 template <typename Unpack, int R, int T>
 void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1,
             int64_t next = 0) {
+  if constexpr (Unpack::kUnsigned && R == 4 && T == 1) {
+    TileQ4_0Decode(y, w, row_bytes, x, in, r, step, next);
+    return;
+  }
   const int64_t rs = step * row_bytes;  // tile row i is row r + i * step
   if (next == 0) next = 8 * row_bytes;
   // Decode (T == 1) subtracts the activation sums once per block for all R
