@@ -17,6 +17,10 @@
 // Transposition: Z_i = [row i | row i + 4] (i = 0..3) and Z_{4+i} = [row 8 + i
 // | row 12 + i]; unpack 32, unpack 64 and one shuffle_i32x4 per output leave
 // row r + k in lane k (24 shuffles for 16 rows x 8 dwords).
+// Decode (one token) has no tokens to share a transposition with: Unpack::Dots
+// multiplies the rows as they lie (q8_0 two rows per zmm, q4_0 four) and
+// reduces the partial dots once (ReduceRows4/8: 6 or 14 shuffles), the same
+// exact p. bench/kernels/RESULTS.md: q4_0 decode from L2 16.1 -> 21 GB/s.
 // Rows left over (r1 - r0 not a multiple of 16) go to the AVX2 kernel, same bits.
 #include <cstring>
 
