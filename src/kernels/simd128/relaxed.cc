@@ -1,4 +1,4 @@
-// wasm relaxed-SIMD q8_0 / q4_0 matmuls (table "simd128r", slm-relaxed.wasm;
+// wasm relaxed-SIMD q8_0 / q4_0 / q4_k matmuls (table "simd128r", slm-relaxed.wasm;
 // the scalar twin is scalar/matmul.cc, the formulas are in kernels.h). Compiled
 // only with -mrelaxed-simd (web/CMakeLists.txt); in slm.wasm this file is empty.
 //
@@ -22,6 +22,8 @@
 //         s = 0xFF where a < 0: for a < 0, (w ^ 0xFF) = -w - 1 (no overflow,
 //         unlike -w for w = -128), so (w ^ s) * |a| = w * a - |a|;
 //         p = dot(a', |a|) + C with C = the sum of |a| over the negative a.
+//   q4_k: a = activation code, b = raw nibble (0..15): the scale sc[c] and
+//         the mins come after, in exact int32 (TileQ4K).
 // The float step is contract 2's, acc = acc + s * float(p) with s =
 // F16(w.d) * act.d (mul then add, no FMA), one float per output from +0,
 // blocks ascending, vectorised across 4 rows (4-row tiles: one f32x4 per
@@ -52,6 +54,7 @@ namespace slm::kernels::simd128r {
 namespace {
 
 using quant::BlockQ4_0;
+using quant::BlockQ4_K;
 using quant::BlockQ8_0;
 
 constexpr int32_t kMaxIn = 16384;  // values per row the aux buffer covers
@@ -74,12 +77,17 @@ thread_local AuxQ8 g_aux_q8[kGroup][kMaxIn / 32];
 thread_local int32_t g_c[kGroup][kMaxIn / 32];
 thread_local AuxGroup g_group[kMaxIn / 32];
 
+using simd128::Acc8;
 using simd128::F16;
 using simd128::F16x4;
 using simd128::HSum;
 using simd128::Lane;
 using simd128::Load;
+using simd128::Reduce8;
+using simd128::ScalesMinsQ4K;
+using simd128::StepQ4K;
 using simd128::Sum4x4;
+using simd128::Zero8;
 
 // Exact i16 pair sums of a * b, b in 0..127 (see the top), widened to 4
 // int32 lanes (sums of 4 adjacent products).
@@ -313,6 +321,80 @@ const Tiles kTilesQ4 = {BuildAuxQ4,           Tile<KQ4, 4, 1>,
                         Tile<KQ4, 1, 1>,      Tile<KQ4, kPrefillRows, kGroup>,
                         Tile<KQ4, 1, kGroup>, true};
 
+// ---- q4_k --------------------------------------------------------------------
+
+// R rows x T tokens of q4_k. Per 16 values of a row and a token, one relaxed
+// dot of the activation codes (a, signed) by the raw nibbles (b, 0..15: exact
+// i16 pair sums, see the top) and one i32x4.dot_i16x8_s of those pairs by
+// splat(sc[c]) give sc[c] * (the sum of 4 adjacent products) in lane l:
+// kernels.h's L[l] contribution, accumulated exactly in int32 over the
+// super-block (|L| <= 8 * 63 * 4 * 15 * 127 < 2^22). The float step is
+// simd128's (StepQ4K).
+template <int R, int T>
+void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1) {
+  Acc8 acc[R][T];
+  float mins[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      acc[i][j] = Zero8();
+      mins[i][j] = 0.0f;
+    }
+  }
+  const v128_t m4 = wasm_i8x16_splat(0x0F);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+    uint8_t sm[R][16];  // sc[0..7], m[0..7]
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
+      ScalesMinsQ4K(blk[i], sm[i]);
+    }
+    v128_t lanes[R][T][2];  // L[0..3], L[4..7]
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j][0] = lanes[i][j][1] = wasm_i32x4_splat(0);
+    }
+    // Code bytes 32k..32k+31: low nibbles are chunk 2k, high nibbles chunk 2k + 1.
+    for (int k = 0; k < 4; ++k) {
+      v128_t n[R][4];  // chunk 2k values 0-15, 16-31, chunk 2k + 1 values 0-15, 16-31
+      v128_t sc[R][2];
+      for (int i = 0; i < R; ++i) {
+        const v128_t q0 = Load(blk[i] + 16 + 32 * k), q1 = Load(blk[i] + 32 + 32 * k);
+        n[i][0] = wasm_v128_and(q0, m4);
+        n[i][1] = wasm_v128_and(q1, m4);
+        n[i][2] = wasm_u8x16_shr(q0, 4);
+        n[i][3] = wasm_u8x16_shr(q1, 4);
+        sc[i][0] = wasm_i16x8_splat(sm[i][2 * k]);
+        sc[i][1] = wasm_i16x8_splat(sm[i][2 * k + 1]);
+      }
+      for (int j = 0; j < T; ++j) {
+        const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)} + 20 + 64 * k;
+        const v128_t a0 = Load(a), a1 = Load(a + 16), a2 = Load(a + 32), a3 = Load(a + 48);
+        for (int i = 0; i < R; ++i) {
+          const v128_t lo = wasm_i32x4_add(
+              wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a0, n[i][0]), sc[i][0]),
+              wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a2, n[i][2]), sc[i][1]));
+          const v128_t hi = wasm_i32x4_add(
+              wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a1, n[i][1]), sc[i][0]),
+              wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a3, n[i][3]), sc[i][1]));
+          lanes[i][j][0] = wasm_i32x4_add(lanes[i][j][0], lo);
+          lanes[i][j][1] = wasm_i32x4_add(lanes[i][j][1], hi);
+        }
+      }
+    }
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      for (int i = 0; i < R; ++i) {
+        StepQ4K(&acc[i][j], &mins[i][j], blk[i], sm[i], a, lanes[i][j][0], lanes[i][j][1]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]) - mins[i][j];
+    }
+  }
+}
+
 }  // namespace
 
 void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
@@ -327,6 +409,32 @@ void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
   if (in > kMaxIn) return simd128::MatMulQ4_0(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
   MatMul(kTilesQ4, y, y_stride, w, int64_t{in} / 32 * int64_t{sizeof(BlockQ4_0)}, x, x_stride, in,
          r0, r1, n_tok);
+}
+
+void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
+  int32_t r = r0;
+  if (n_tok == 1) {
+    // Rows a quarter apart, as RunRows' decode (wasm_lab --time, from DRAM:
+    // 7.6-8.0 GB/s against 5.5-5.8 for 2 adjacent rows).
+    const int32_t q = (r1 - r0) / 4;
+    for (int32_t j = 0; j < q; ++j) {
+      TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
+    }
+    r = r0 + 4 * q;
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 2 <= n_tok; t += 2)
+        TileQ4K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t)
+      TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+  }
 }
 
 }  // namespace slm::kernels::simd128r

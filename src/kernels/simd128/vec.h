@@ -80,6 +80,45 @@ inline int32_t HSum(v128_t v) {
   return wasm_i32x4_extract_lane(v, 0);
 }
 
+// acc += splat(s) * float(p) for the 8 lanes of one 32-value chunk.
+inline void AddScaled(Acc8* acc, float s, v128_t p_lo, v128_t p_hi) {
+  const v128_t vs = wasm_f32x4_splat(s);
+  acc->lo = wasm_f32x4_add(acc->lo, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_lo)));
+  acc->hi = wasm_f32x4_add(acc->hi, wasm_f32x4_mul(vs, wasm_f32x4_convert_i32x4(p_hi)));
+}
+
+// The 8 scales then the 8 mins of the Q4_K block at blk (ggml's 12-byte
+// unpack, the values of quant::ScaleMinK4), as bytes.
+inline void ScalesMinsQ4K(const uint8_t* blk, uint8_t sm[16]) {
+  uint32_t u[4];
+  std::memcpy(u, blk + 4, 12);
+  constexpr uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+  u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+  const uint32_t m03 = u[1] & k1;
+  u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+  u[2] = m03;
+  u[0] &= k1;
+  std::memcpy(sm, u, 16);
+}
+
+// kernels.h's q4_k float step for one (row, token) and super-block: lo / hi
+// = the integer lanes L[0..3] / L[4..7], sm = ScalesMinsQ4K of blk, a = the
+// token's ActQ8x256 block. acc += (d * act.d) * float(L); mins += (dmin *
+// act.d) * float(M), M = sum_c m[c] * bsums[c] (exact int32).
+inline void StepQ4K(Acc8* acc, float* mins, const uint8_t* blk, const uint8_t* sm, const uint8_t* a,
+                    v128_t lo, v128_t hi) {
+  float ad;
+  std::memcpy(&ad, a, 4);  // ActQ8x256::d
+  AddScaled(acc, F16(blk) * ad, lo, hi);
+  uint8_t mm[16] = {};
+  std::memcpy(mm, sm + 8, 8);
+  const v128_t mv = wasm_u16x8_extend_low_u8x16(Load(mm));
+  v128_t d = wasm_i32x4_dot_i16x8(mv, Load(a + 4));  // ActQ8x256::bsums
+  d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 2, 3, 0, 1));
+  d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 1, 0, 3, 2));
+  *mins = *mins + (F16(blk + 2) * ad) * static_cast<float>(wasm_i32x4_extract_lane(d, 0));
+}
+
 }  // namespace slm::kernels::simd128
 
 #endif  // SLM_KERNELS_SIMD128_VEC_H_
