@@ -50,8 +50,8 @@ inline __m512i ReduceRows4(const __m512i* z) {
 // row 12 + i]), each 256-bit half 8 partial dots of its row -> lane k = the
 // whole dot of row k.
 inline __m512i ReduceRows8(const __m512i* z) {
-  // w0 lanes: rows 0-3 (partials 0-3), rows 0-3 (4-7), rows 4-7 (0-3), rows 4-7 (4-7); w1 rows
-  // 8-15.
+  // w0's 128-bit lanes: rows 0-3 (partials 0-3), rows 0-3 (partials 4-7),
+  // rows 4-7 (0-3), rows 4-7 (4-7); w1's the same for rows 8-15.
   const __m512i w0 = ReduceRows4(z), w1 = ReduceRows4(z + 4);
   return _mm512_add_epi32(_mm512_shuffle_i32x4(w0, w1, _MM_SHUFFLE(2, 0, 2, 0)),
                           _mm512_shuffle_i32x4(w0, w1, _MM_SHUFFLE(3, 1, 3, 1)));

@@ -1,4 +1,4 @@
-// wasm relaxed-SIMD q8_0 / q4_0 / q4_k matmuls (table "simd128r", slm-relaxed.wasm;
+// wasm relaxed-SIMD q8_0 / q4_0 / q4_k / q6_k matmuls (table "simd128r", slm-relaxed.wasm;
 // the scalar twin is scalar/matmul.cc, the formulas are in kernels.h). Compiled
 // only with -mrelaxed-simd (web/CMakeLists.txt); in slm.wasm this file is empty.
 //
@@ -24,6 +24,8 @@
 //         p = dot(a', |a|) + C with C = the sum of |a| over the negative a.
 //   q4_k: a = activation code, b = raw nibble (0..15): the scale sc[c] and
 //         the mins come after, in exact int32 (TileQ4K).
+//   q6_k: a = activation code, b = 6-bit code u (0..63), and 32 * (pair sums
+//         of a) taken off in i16 (TileQ6K).
 // The float step is contract 2's, acc = acc + s * float(p) with s =
 // F16(w.d) * act.d (mul then add, no FMA), one float per output from +0,
 // blocks ascending, vectorised across 4 rows (4-row tiles: one f32x4 per
@@ -43,6 +45,7 @@
 #include <wasm_simd128.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "kernels/simd128/simd128.h"
@@ -55,6 +58,7 @@ namespace {
 
 using quant::BlockQ4_0;
 using quant::BlockQ4_K;
+using quant::BlockQ6_K;
 using quant::BlockQ8_0;
 
 constexpr int32_t kMaxIn = 16384;  // values per row the aux buffer covers
@@ -78,6 +82,7 @@ thread_local int32_t g_c[kGroup][kMaxIn / 32];
 thread_local AuxGroup g_group[kMaxIn / 32];
 
 using simd128::Acc8;
+using simd128::AddScaled;
 using simd128::F16;
 using simd128::F16x4;
 using simd128::HSum;
@@ -395,6 +400,79 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   }
 }
 
+// ---- q6_k --------------------------------------------------------------------
+
+// R rows r + i * step x T tokens of q6_k. Per 16 values of a row and a token:
+// the relaxed dot of the activation codes by the 6-bit codes u (0..63: exact
+// i16 pairs), minus 32 * the activations' pair sums (so each i16 lane is the
+// exact pair sum of (u - 32) * a, |.| <= 2 * 32 * 127), then
+// i32x4.dot_i16x8_s by splat(sc) gives sc * (the sum of 4 products) in lane
+// l: kernels.h's L[l] contribution, exact in int32 (|L| < 2^25). The float
+// step is simd128's: acc = acc + (d * act.d) * float(L).
+template <int R, int T>
+void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
+             int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1) {
+  Acc8 acc[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) acc[i][j] = Zero8();
+  }
+  const v128_t m4 = wasm_i8x16_splat(0x0F), m2 = wasm_i8x16_splat(3);
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ6_K)};
+    }
+    v128_t lanes[R][T][2];  // L[0..3], L[4..7]
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) lanes[i][j][0] = lanes[i][j][1] = wasm_i32x4_splat(0);
+    }
+    for (int h = 0; h < 2; ++h) {             // values 128h .. 128h + 127
+      for (int half = 0; half < 2; ++half) {  // values 0-15 / 16-31 of chunks 4h .. 4h + 3
+        v128_t av[T][4], a32[T][4];
+        for (int j = 0; j < T; ++j) {
+          const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)} + 20;
+          for (int k = 0; k < 4; ++k) {
+            av[j][k] = Load(a + 32 * (4 * h + k) + 16 * half);
+            a32[j][k] = wasm_i16x8_shl(wasm_i16x8_extadd_pairwise_i8x16(av[j][k]), 5);
+          }
+        }
+        for (int i = 0; i < R; ++i) {
+          const uint8_t* ql = blk[i] + 64 * h + 16 * half;
+          const v128_t l0 = Load(ql), l1 = Load(ql + 32);
+          const v128_t vh = Load(blk[i] + offsetof(BlockQ6_K, qh) + 32 * h + 16 * half);
+          const v128_t q[4] = {
+              wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(vh, m2), 4)),
+              wasm_v128_or(wasm_v128_and(l1, m4),
+                           wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(vh, 2), m2), 4)),
+              wasm_v128_or(wasm_u8x16_shr(l0, 4),
+                           wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(vh, 4), m2), 4)),
+              wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(vh, 6), 4))};
+          const int8_t* sc = reinterpret_cast<const int8_t*>(blk[i] + offsetof(BlockQ6_K, scales));
+          for (int k = 0; k < 4; ++k) {
+            const v128_t s = wasm_i16x8_splat(sc[2 * (4 * h + k) + half]);
+            for (int j = 0; j < T; ++j) {
+              const v128_t p16 =
+                  wasm_i16x8_sub(wasm_i16x8_relaxed_dot_i8x16_i7x16(av[j][k], q[k]), a32[j][k]);
+              lanes[i][j][half] = wasm_i32x4_add(lanes[i][j][half], wasm_i32x4_dot_i16x8(p16, s));
+            }
+          }
+        }
+      }
+    }
+    for (int j = 0; j < T; ++j) {
+      float ad;
+      std::memcpy(&ad, x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)}, 4);
+      for (int i = 0; i < R; ++i) {
+        AddScaled(&acc[i][j], F16(blk[i] + offsetof(BlockQ6_K, d)) * ad, lanes[i][j][0],
+                  lanes[i][j][1]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]);
+  }
+}
+
 }  // namespace
 
 void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
@@ -434,6 +512,32 @@ void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
   for (; r < r1; ++r) {
     for (int32_t t = 0; t < n_tok; ++t)
       TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+  }
+}
+
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
+  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
+  int32_t r = r0;
+  if (n_tok == 1) {
+    // Rows a quarter apart, as q4_k (compute-bound here: wasm_lab --time from
+    // DRAM 6.4-6.5 GB/s, 2 rows half apart 6.3-6.4, from L2 6.7).
+    const int32_t q = (r1 - r0) / 4;
+    for (int32_t j = 0; j < q; ++j) {
+      TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
+    }
+    r = r0 + 4 * q;
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 2 <= n_tok; t += 2)
+        TileQ6K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+      for (; t < n_tok; ++t) TileQ6K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
+    }
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t)
+      TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
   }
 }
 

@@ -33,7 +33,7 @@ void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 }  // namespace slm::kernels::simd128
 
 #if defined(__wasm_relaxed_simd__)
-// Relaxed-SIMD q8_0 / q4_0 / q4_k products (relaxed.cc, table "simd128r" of
+// Relaxed-SIMD q8_0 / q4_0 / q4_k / q6_k products (relaxed.cc, table "simd128r" of
 // slm-relaxed.wasm): i16x8.relaxed_dot_i8x16_i7x16_s with the 7-bit operand
 // kept in 0..127, so every engine gives the same bits. q8_0 / q4_0 rows longer
 // than 16384 values use the simd128 kernels.
@@ -44,6 +44,8 @@ void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
 void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
+                int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
+void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok);
 
 }  // namespace slm::kernels::simd128r

@@ -26,13 +26,14 @@ const KernelTable& Simd128Kernels() {
 }
 
 #if defined(__wasm_relaxed_simd__)
-// slm-relaxed.wasm's table: simd128 with the relaxed-SIMD q8_0 / q4_0 / q4_k products.
+// slm-relaxed.wasm's table: simd128 with the relaxed-SIMD q8_0 / q4_0 / q4_k / q6_k products.
 const KernelTable& Simd128RelaxedKernels() {
   KernelTable t = Simd128Kernels();
   t.name = "simd128r";
   t.matmul[static_cast<int>(WeightFormat::kQ8_0)] = kernels::simd128r::MatMulQ8_0;
   t.matmul[static_cast<int>(WeightFormat::kQ4_0)] = kernels::simd128r::MatMulQ4_0;
   t.matmul[static_cast<int>(WeightFormat::kQ4_K)] = kernels::simd128r::MatMulQ4_K;
+  t.matmul[static_cast<int>(WeightFormat::kQ6_K)] = kernels::simd128r::MatMulQ6_K;
   static const KernelTable kTable = t;
   return kTable;
 }
