@@ -216,22 +216,8 @@ void TileQ8(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, con
 template <int R, int T>
 void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
              int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1) {
-  Acc8 acc[R][T];
-  float mins[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) {
-      acc[i][j] = Zero8();
-      mins[i][j] = 0.0f;
-    }
-  }
   const v128_t m4 = wasm_i8x16_splat(0x0F);
-  for (int32_t b = 0; b < in / 256; ++b) {
-    const uint8_t* blk[R];
-    uint8_t sm[R][16];  // sc[0..7], m[0..7]
-    for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
-      ScalesMinsQ4K(blk[i], sm[i]);
-    }
+  auto lanes = [&](const uint8_t* const* blk, const uint8_t(*sm)[16], int32_t b, v128_t(*L)[T][2]) {
     v128_t pairs[R][T][4];
     for (int i = 0; i < R; ++i) {
       for (int j = 0; j < T; ++j) {
@@ -268,23 +254,18 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
         }
       }
     }
-    for (int j = 0; j < T; ++j) {
-      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
-      for (int i = 0; i < R; ++i) {
+    // Pair sums -> 4-value lanes.
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < T; ++j) {
         const v128_t* p = pairs[i][j];
-        const v128_t lo = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
-                                         wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
-        const v128_t hi = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
-                                         wasm_i32x4_shuffle(p[2], p[3], 1, 3, 5, 7));
-        StepQ4K(&acc[i][j], &mins[i][j], blk[i], sm[i], a, lo, hi);
+        L[i][j][0] = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
+                                    wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
+        L[i][j][1] = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
+                                    wasm_i32x4_shuffle(p[2], p[3], 1, 3, 5, 7));
       }
     }
-  }
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) {
-      y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]) - mins[i][j];
-    }
-  }
+  };
+  TileQ4KFrame<R, T>(lanes, y, y_stride, w, row_bytes, x, x_stride, in, r, t, step);
 }
 
 // R rows x T tokens of q6_k, the same scheme as TileQ4K: 16-bit codes
@@ -397,6 +378,13 @@ float DotQ6_K(const uint8_t* row, const uint8_t* act, int32_t in) {
   return Reduce8(acc);
 }
 
+struct TilesQ4K {
+  template <int R, int T, typename... Args>
+  static void Run(Args... args) {
+    TileQ4K<R, T>(args...);
+  }
+};
+
 }  // namespace
 
 float Dot(const float* a, const float* b, int32_t n) {
@@ -485,31 +473,13 @@ void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
   MatMulQ<UnpackQ4_0>(y, y_stride, w, x, x_stride, in, r0, r1, n_tok);
 }
 
+// Decode tiles of 2 rows half the range apart (wasm_lab --time from DRAM:
+// 4.5-4.6 GB/s against 3.6-4.3 for adjacent rows; 4 rows a quarter apart spill
+// registers: 3.3-3.4).
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
-  int32_t r = r0;
-  if (n_tok == 1) {
-    // Rows half the range apart: two address-ordered streams (wasm_lab
-    // --time, from DRAM: 4.5-4.6 GB/s against 3.6-4.3 for adjacent rows; 4
-    // rows a quarter apart spill registers: 3.3-3.4).
-    const int32_t q = (r1 - r0) / 2;
-    for (int32_t j = 0; j < q; ++j) {
-      TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
-    }
-    r = r0 + 2 * q;
-  } else {
-    for (; r + 2 <= r1; r += 2) {
-      int32_t t = 0;
-      for (; t + 2 <= n_tok; t += 2)
-        TileQ4K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-      for (; t < n_tok; ++t) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-    }
-  }
-  for (; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t)
-      TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-  }
+  MatMulSuperBlocks<TilesQ4K, 2>(y, y_stride, w, int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)}, x,
+                                 x_stride, in, r0, r1, n_tok);
 }
 
 void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,

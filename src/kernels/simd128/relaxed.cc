@@ -89,8 +89,6 @@ using simd128::HSum;
 using simd128::Lane;
 using simd128::Load;
 using simd128::Reduce8;
-using simd128::ScalesMinsQ4K;
-using simd128::StepQ4K;
 using simd128::Sum4x4;
 using simd128::Zero8;
 
@@ -334,29 +332,14 @@ const Tiles kTilesQ4 = {BuildAuxQ4,           Tile<KQ4, 4, 1>,
 // splat(sc[c]) give sc[c] * (the sum of 4 adjacent products) in lane l:
 // kernels.h's L[l] contribution, accumulated exactly in int32 over the
 // super-block (|L| <= 8 * 63 * 4 * 15 * 127 < 2^22). The float step is
-// simd128's (StepQ4K).
+// simd128's (TileQ4KFrame, vec.h).
 template <int R, int T>
 void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, const uint8_t* x,
              int64_t x_stride, int32_t in, int32_t r, int32_t t, int32_t step = 1) {
-  Acc8 acc[R][T];
-  float mins[R][T];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) {
-      acc[i][j] = Zero8();
-      mins[i][j] = 0.0f;
-    }
-  }
   const v128_t m4 = wasm_i8x16_splat(0x0F);
-  for (int32_t b = 0; b < in / 256; ++b) {
-    const uint8_t* blk[R];
-    uint8_t sm[R][16];  // sc[0..7], m[0..7]
+  auto lanes = [&](const uint8_t* const* blk, const uint8_t(*sm)[16], int32_t b, v128_t(*L)[T][2]) {
     for (int i = 0; i < R; ++i) {
-      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(BlockQ4_K)};
-      ScalesMinsQ4K(blk[i], sm[i]);
-    }
-    v128_t lanes[R][T][2];  // L[0..3], L[4..7]
-    for (int i = 0; i < R; ++i) {
-      for (int j = 0; j < T; ++j) lanes[i][j][0] = lanes[i][j][1] = wasm_i32x4_splat(0);
+      for (int j = 0; j < T; ++j) L[i][j][0] = L[i][j][1] = wasm_i32x4_splat(0);
     }
     // Code bytes 32k..32k+31: low nibbles are chunk 2k, high nibbles chunk 2k + 1.
     for (int k = 0; k < 4; ++k) {
@@ -381,23 +364,13 @@ void TileQ4K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
           const v128_t hi = wasm_i32x4_add(
               wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a1, n[i][1]), sc[i][0]),
               wasm_i32x4_dot_i16x8(wasm_i16x8_relaxed_dot_i8x16_i7x16(a3, n[i][3]), sc[i][1]));
-          lanes[i][j][0] = wasm_i32x4_add(lanes[i][j][0], lo);
-          lanes[i][j][1] = wasm_i32x4_add(lanes[i][j][1], hi);
+          L[i][j][0] = wasm_i32x4_add(L[i][j][0], lo);
+          L[i][j][1] = wasm_i32x4_add(L[i][j][1], hi);
         }
       }
     }
-    for (int j = 0; j < T; ++j) {
-      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
-      for (int i = 0; i < R; ++i) {
-        StepQ4K(&acc[i][j], &mins[i][j], blk[i], sm[i], a, lanes[i][j][0], lanes[i][j][1]);
-      }
-    }
-  }
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < T; ++j) {
-      y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]) - mins[i][j];
-    }
-  }
+  };
+  simd128::TileQ4KFrame<R, T>(lanes, y, y_stride, w, row_bytes, x, x_stride, in, r, t, step);
 }
 
 // ---- q6_k --------------------------------------------------------------------
@@ -473,6 +446,19 @@ void TileQ6K(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes, co
   }
 }
 
+struct TilesQ4K {
+  template <int R, int T, typename... Args>
+  static void Run(Args... args) {
+    TileQ4K<R, T>(args...);
+  }
+};
+struct TilesQ6K {
+  template <int R, int T, typename... Args>
+  static void Run(Args... args) {
+    TileQ6K<R, T>(args...);
+  }
+};
+
 }  // namespace
 
 void MatMulQ8_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
@@ -489,56 +475,21 @@ void MatMulQ4_0(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, 
          r0, r1, n_tok);
 }
 
+// Decode tiles of 4 rows a quarter apart (wasm_lab --time from DRAM: q4_k
+// 7.6-8.0 GB/s against 5.5-5.8 for 2 adjacent rows; q6_k, compute-bound, 6.4-6.5
+// against 6.3-6.4 for 2 rows half apart).
 void MatMulQ4_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)};
-  int32_t r = r0;
-  if (n_tok == 1) {
-    // Rows a quarter apart, as RunRows' decode (wasm_lab --time, from DRAM:
-    // 7.6-8.0 GB/s against 5.5-5.8 for 2 adjacent rows).
-    const int32_t q = (r1 - r0) / 4;
-    for (int32_t j = 0; j < q; ++j) {
-      TileQ4K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
-    }
-    r = r0 + 4 * q;
-  } else {
-    for (; r + 2 <= r1; r += 2) {
-      int32_t t = 0;
-      for (; t + 2 <= n_tok; t += 2)
-        TileQ4K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-      for (; t < n_tok; ++t) TileQ4K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-    }
-  }
-  for (; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t)
-      TileQ4K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-  }
+  simd128::MatMulSuperBlocks<TilesQ4K, 4>(y, y_stride, w,
+                                          int64_t{in} / 256 * int64_t{sizeof(BlockQ4_K)}, x,
+                                          x_stride, in, r0, r1, n_tok);
 }
 
 void MatMulQ6_K(float* y, int64_t y_stride, const uint8_t* w, const uint8_t* x, int64_t x_stride,
                 int32_t in, int32_t r0, int32_t r1, int32_t n_tok) {
-  const int64_t row_bytes = int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)};
-  int32_t r = r0;
-  if (n_tok == 1) {
-    // Rows a quarter apart, as q4_k (compute-bound here: wasm_lab --time from
-    // DRAM 6.4-6.5 GB/s, 2 rows half apart 6.3-6.4, from L2 6.7).
-    const int32_t q = (r1 - r0) / 4;
-    for (int32_t j = 0; j < q; ++j) {
-      TileQ6K<4, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
-    }
-    r = r0 + 4 * q;
-  } else {
-    for (; r + 2 <= r1; r += 2) {
-      int32_t t = 0;
-      for (; t + 2 <= n_tok; t += 2)
-        TileQ6K<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-      for (; t < n_tok; ++t) TileQ6K<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-    }
-  }
-  for (; r < r1; ++r) {
-    for (int32_t t = 0; t < n_tok; ++t)
-      TileQ6K<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t);
-  }
+  simd128::MatMulSuperBlocks<TilesQ6K, 4>(y, y_stride, w,
+                                          int64_t{in} / 256 * int64_t{sizeof(BlockQ6_K)}, x,
+                                          x_stride, in, r0, r1, n_tok);
 }
 
 }  // namespace slm::kernels::simd128r

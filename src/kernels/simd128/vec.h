@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/kernels.h"
+#include "quant/blocks.h"
 #include "quant/fp16.h"
 
 namespace slm::kernels::simd128 {
@@ -117,6 +119,80 @@ inline void StepQ4K(Acc8* acc, float* mins, const uint8_t* blk, const uint8_t* s
   d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 2, 3, 0, 1));
   d = wasm_i32x4_add(d, wasm_i32x4_shuffle(d, d, 1, 0, 3, 2));
   *mins = *mins + (F16(blk + 2) * ad) * static_cast<float>(wasm_i32x4_extract_lane(d, 0));
+}
+
+// A q4_k tile of R rows r + i * step x T tokens t .. t + T - 1 around an
+// integer part: per super-block b, lanes(blk, sm, b, L) sets L[i][j] =
+// {L[0..3], L[4..7]} (kernels.h, exact int32) of row i and token t + j, given
+// blk[i] (row i's block) and sm[i] (its ScalesMinsQ4K). The float step
+// (StepQ4K) and the stores are the same for both wasm tables.
+template <int R, int T, typename Lanes>
+void TileQ4KFrame(const Lanes& lanes, float* y, int64_t y_stride, const uint8_t* w,
+                  int64_t row_bytes, const uint8_t* x, int64_t x_stride, int32_t in, int32_t r,
+                  int32_t t, int32_t step) {
+  Acc8 acc[R][T];
+  float mins[R][T];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      acc[i][j] = Zero8();
+      mins[i][j] = 0.0f;
+    }
+  }
+  for (int32_t b = 0; b < in / 256; ++b) {
+    const uint8_t* blk[R];
+    uint8_t sm[R][16];  // sc[0..7], m[0..7]
+    for (int i = 0; i < R; ++i) {
+      blk[i] = w + (r + i * step) * row_bytes + b * int64_t{sizeof(quant::BlockQ4_K)};
+      ScalesMinsQ4K(blk[i], sm[i]);
+    }
+    v128_t L[R][T][2];
+    lanes(blk, sm, b, L);
+    for (int j = 0; j < T; ++j) {
+      const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
+      for (int i = 0; i < R; ++i)
+        StepQ4K(&acc[i][j], &mins[i][j], blk[i], sm[i], a, L[i][j][0], L[i][j][1]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < T; ++j) {
+      y[(t + j) * y_stride + r + i * step] = Reduce8(acc[i][j]) - mins[i][j];
+    }
+  }
+}
+
+// The q4_k / q6_k matmul driver of both wasm tables. Tiles::Run<R, T>(y,
+// y_stride, w, row_bytes, x, x_stride, in, r, t, step) computes rows r + i *
+// step (i < R) for tokens t .. t + T - 1. Decode takes kDecodeRows rows spread
+// over the range (r0 + j + i * q, q = (r1 - r0) / kDecodeRows): address-ordered
+// streams, which the hardware prefetcher follows better than adjacent rows
+// read back and forth; prefill 2 rows x 2 tokens; leftover rows alone.
+template <typename Tiles, int kDecodeRows>
+void MatMulSuperBlocks(float* y, int64_t y_stride, const uint8_t* w, int64_t row_bytes,
+                       const uint8_t* x, int64_t x_stride, int32_t in, int32_t r0, int32_t r1,
+                       int32_t n_tok) {
+  int32_t r = r0;
+  if (n_tok == 1) {
+    const int32_t q = (r1 - r0) / kDecodeRows;
+    for (int32_t j = 0; j < q; ++j) {
+      Tiles::template Run<kDecodeRows, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r0 + j, 0, q);
+    }
+    r = r0 + kDecodeRows * q;
+  } else {
+    for (; r + 2 <= r1; r += 2) {
+      int32_t t = 0;
+      for (; t + 2 <= n_tok; t += 2) {
+        Tiles::template Run<2, 2>(y, y_stride, w, row_bytes, x, x_stride, in, r, t, 1);
+      }
+      for (; t < n_tok; ++t) {
+        Tiles::template Run<2, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t, 1);
+      }
+    }
+  }
+  for (; r < r1; ++r) {
+    for (int32_t t = 0; t < n_tok; ++t) {
+      Tiles::template Run<1, 1>(y, y_stride, w, row_bytes, x, x_stride, in, r, t, 1);
+    }
+  }
 }
 
 }  // namespace slm::kernels::simd128
