@@ -149,8 +149,9 @@ void TileQ4KFrame(const Lanes& lanes, float* y, int64_t y_stride, const uint8_t*
     lanes(blk, sm, b, L);
     for (int j = 0; j < T; ++j) {
       const uint8_t* a = x + (t + j) * x_stride + b * int64_t{sizeof(ActQ8x256)};
-      for (int i = 0; i < R; ++i)
+      for (int i = 0; i < R; ++i) {
         StepQ4K(&acc[i][j], &mins[i][j], blk[i], sm[i], a, L[i][j][0], L[i][j][1]);
+      }
     }
   }
   for (int i = 0; i < R; ++i) {
