@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 
 import {
   CASES, GREEDY, OUT, ROOT, SAMPLED, SAMPLED_PARAMS, SITE, deterministicPart, nativeEval, nativeGenerate,
-  nativePacket, nativeVerify, requireFile, testAdapters, testPackage,
+  kquantPackage, nativePacket, nativeVerify, requireFile, testAdapters, testPackage,
 } from './fixtures.mjs';
 import { serve } from './serve.mjs';
 
@@ -329,6 +329,34 @@ test('a PEFT folder opens in the page as its two files: checksum and tokens equa
   const native = nativeGenerate([...GREEDY, '--adapter', dir]);
   assert.equal(await page.evaluate(() => document.body.dataset.assembly), native.diagnostics.assembly_checksum);
   assert.deepEqual((await generate({ maxTokens: 60 })).ids, native.ids);
+});
+
+// The relaxed-SIMD k-quant kernels (slm-relaxed.wasm) and simd128's
+// (slm.wasm) under Chromium's own V8, not only Node's: the last position's
+// 32000 logits of a q4_k / q6_k package, from one batched prefill and from
+// single-token steps, equal the native CLI's bit for bit.
+test('q4_k / q6_k logits in both wasm modules equal the native CLI, batched and step by step', async () => {
+  const { pkg, ids, logits } = kquantPackage();
+  await page.goto(`${base}/slm.js`);  // any page of the site's origin
+  for (const [simd, kernels] of [['relaxed', 'simd128r'], [true, 'simd128']]) {
+    const r = await page.evaluate(async ({ url, ids, simd }) => {
+      const { Slm } = await import('/slm.js');
+      const slm = await Slm.load({ url: '/', simd });
+      const p = await slm.openPackage(url);
+      const a = p.createSession({ nCtx: 64 });
+      a.prefill(ids);
+      const batched = Array.from(a.logits());
+      const b = p.createSession({ nCtx: 64 });
+      for (const id of ids) b.prefill([id]);
+      return { kernels: slm.kernels, batched, steps: Array.from(b.logits()) };
+    }, { url: `/test/${path.basename(pkg)}`, ids, simd });
+    assert.equal(r.kernels, kernels);
+    for (const [how, got] of [['batched', r.batched], ['steps', r.steps]]) {
+      assert.equal(got.length, logits.length, `${kernels} ${how}: logit count`);
+      const differ = got.reduce((n, v, i) => n + (v === logits[i] ? 0 : 1), 0);
+      assert.equal(differ, 0, `${kernels} ${how}: ${differ} of ${logits.length} logits differ from the native CLI`);
+    }
+  }
 });
 
 test('clean at phone width: no horizontal scrolling', async () => {

@@ -114,3 +114,19 @@ export function testAdapters() {
   adapters = { lowrank, wrongBase };
   return adapters;
 }
+
+// A stories110M-shaped random-weight package in the `mixed` policy (q4_k and
+// q6_k matmuls, f32 norms: dims of 768 are whole 256-value super-blocks,
+// which stories260K's 64 are not), made by `slm synth` (once per process,
+// ~10 s), and the native CLI's logits after `ids`.
+let kquant = null;
+export function kquantPackage() {
+  if (kquant) return kquant;
+  const pkg = path.join(OUT, 's110m-mixed.slm');
+  rmSync(pkg, { force: true });
+  execFileSync(CLI, ['synth', '--preset', 's110m', '--type', 'mixed', '--seed', '7', '-o', pkg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ids = Array.from({ length: 24 }, (_, i) => 1 + ((i * 977) % 31999));
+  const out = execFileSync(CLI, ['logits', pkg, '--prompt-ids', ids.join(','), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  kquant = { pkg, ids, logits: JSON.parse(out).logits };
+  return kquant;
+}
